@@ -138,6 +138,10 @@ pub enum AuthError {
     /// A store could not answer; the request is refused, never passed.
     #[error("the store is unavailable")]
     StoreUnavailable(#[source] StoreError),
+    /// The request body was refused: wrong media type, too large, not JSON,
+    /// or not an object of the right shape.
+    #[error("the request body was refused ({})", .0.code())]
+    InvalidBody(crate::api::BodyError),
     /// Something on our side failed (a hashing thread, a signing key).
     #[error("internal error")]
     Internal(#[source] BoxError),
@@ -162,6 +166,7 @@ impl AuthError {
             Self::InvalidUsername => "invalid_username",
             Self::WeakPassword => "weak_password",
             Self::StoreUnavailable(_) => "store_unavailable",
+            Self::InvalidBody(body) => body.code(),
             Self::Internal(_) => "internal_error",
         }
     }
@@ -179,6 +184,7 @@ impl AuthError {
             Self::InvalidUsername | Self::WeakPassword => 422,
             Self::Locked { .. } => 429,
             Self::StoreUnavailable(_) => 503,
+            Self::InvalidBody(body) => body.status(),
             Self::Internal(_) => 500,
         }
     }
@@ -201,6 +207,7 @@ impl AuthError {
             }
             Self::WeakPassword => "passwords are 12 to 1024 characters",
             Self::StoreUnavailable(_) => "the service is temporarily unavailable",
+            Self::InvalidBody(body) => body.description(),
             Self::Internal(_) => "internal error",
         }
     }

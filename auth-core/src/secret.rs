@@ -19,8 +19,7 @@ const SECRET_CHARS: usize = 43;
 /// Fills an array with cryptographically secure random bytes.
 pub(crate) fn random<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
-    aws_lc_rs::rand::fill(&mut bytes)
-        .expect("the operating system's random source is available");
+    aws_lc_rs::rand::fill(&mut bytes).expect("the operating system's random source is available");
     bytes
 }
 
@@ -222,7 +221,11 @@ mod tests {
         let text = c.expose();
         let parsed = Credential::parse(&text).unwrap();
         assert_eq!(parsed.handle, c.handle);
-        assert!(parsed.hash(Purpose::Cookie).matches(&c.hash(Purpose::Cookie)));
+        assert!(
+            parsed
+                .hash(Purpose::Cookie)
+                .matches(&c.hash(Purpose::Cookie))
+        );
         assert_eq!(unb64(c.handle.as_str()).unwrap().len() * 8, 128);
         assert_eq!(unb64(&c.secret).unwrap().len() * 8, 256);
     }

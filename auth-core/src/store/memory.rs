@@ -10,8 +10,8 @@ use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
 use super::{
-    LockoutPolicy, LoginThrottle, Revocation, RevocationChanges, RevocationQuery,
-    RevocationStore, RevocationTarget, SessionRecord, SessionStore, UserRecord, UserStore,
+    LockoutPolicy, LoginThrottle, Revocation, RevocationChanges, RevocationQuery, RevocationStore,
+    RevocationTarget, SessionRecord, SessionStore, UserRecord, UserStore,
 };
 use crate::clock::{unix_millis, unix_secs};
 use crate::error::StoreError;
@@ -86,12 +86,10 @@ impl MemoryStore {
     pub fn sweep(&self, now: SystemTime) {
         let inner = &self.inner;
         inner.sessions.retain(|_, r| r.is_live(now));
-        inner
-            .by_user
-            .retain(|_, set| {
-                set.retain(|h| inner.sessions.contains_key(h));
-                !set.is_empty()
-            });
+        inner.by_user.retain(|_, set| {
+            set.retain(|h| inner.sessions.contains_key(h));
+            !set.is_empty()
+        });
         inner.failures.retain(|_, f| f.is_remembered(now));
         let mut log = inner.revocations.write().unwrap_or_else(|e| e.into_inner());
         log.entries.retain(|_, e| now < e.until);
@@ -176,10 +174,11 @@ impl SessionStore for MemoryStore {
     }
 
     async fn touch_session(&self, handle: &Handle, at: SystemTime) -> Result<(), StoreError> {
-        if let Some(mut r) = self.inner.sessions.get_mut(handle) {
-            if r.is_live(at) && at > r.last_seen_at {
-                r.last_seen_at = at;
-            }
+        if let Some(mut r) = self.inner.sessions.get_mut(handle)
+            && r.is_live(at)
+            && at > r.last_seen_at
+        {
+            r.last_seen_at = at;
         }
         Ok(())
     }
@@ -294,9 +293,10 @@ impl RevocationStore for MemoryStore {
         let live = |until: &SystemTime| now < *until;
         Ok(log.tokens.get(query.jti).is_some_and(live)
             || log.sessions.get(query.session).is_some_and(live)
-            || log.users.get(query.user).is_some_and(|(nb, until)| {
-                now < *until && query.issued_at < unix_secs(*nb)
-            }))
+            || log
+                .users
+                .get(query.user)
+                .is_some_and(|(nb, until)| now < *until && query.issued_at < unix_secs(*nb)))
     }
 
     async fn revocations_since(
@@ -347,11 +347,15 @@ impl LoginThrottle for MemoryStore {
         policy: &LockoutPolicy,
         now: SystemTime,
     ) -> Result<Option<SystemTime>, StoreError> {
-        let mut entry = self.inner.failures.entry(name.to_owned()).or_insert(Failures {
-            count: 0,
-            last: now,
-            locked_until: None,
-        });
+        let mut entry = self
+            .inner
+            .failures
+            .entry(name.to_owned())
+            .or_insert(Failures {
+                count: 0,
+                last: now,
+                locked_until: None,
+            });
         let f = entry.value_mut();
         if f.is_locked(now) {
             return Ok(f.locked_until);

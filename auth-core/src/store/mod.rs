@@ -101,7 +101,9 @@ impl SessionRecord {
 
     /// Time left at `now`, for backends that set a TTL; zero if expired.
     pub fn ttl(&self, now: SystemTime) -> Duration {
-        self.expires_at().duration_since(now).unwrap_or(Duration::ZERO)
+        self.expires_at()
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO)
     }
 }
 
@@ -262,6 +264,28 @@ pub trait RevocationStore: Send + Sync + 'static {
         cursor: u64,
         now: SystemTime,
     ) -> Result<RevocationChanges, StoreError>;
+
+    /// A push channel announcing appends, for stores that have one (Redis
+    /// pub/sub). `None`, the default, makes readers poll the log once per
+    /// staleness bound.
+    ///
+    /// While the signal is `connected`, a reader trusts its view until
+    /// `notices` changes, and then reads the log; while it is not, the
+    /// reader asks [`is_revoked`](Self::is_revoked) on every check, until
+    /// the channel is back and the log has been read again.
+    fn revocation_signal(&self) -> Option<tokio::sync::watch::Receiver<RevocationSignal>> {
+        None
+    }
+}
+
+/// The state of a store's push channel for revocations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RevocationSignal {
+    /// Whether the subscription is live; news may have been missed while
+    /// it was not.
+    pub connected: bool,
+    /// Increases with every append announced (and at every reconnection).
+    pub notices: u64,
 }
 
 /// How failed logins lock an account.
@@ -277,8 +301,11 @@ pub struct LockoutPolicy {
 #[async_trait]
 pub trait LoginThrottle: Send + Sync + 'static {
     /// The end of the lock on `name`, if it is locked at `now`.
-    async fn login_lock(&self, name: &str, now: SystemTime)
-    -> Result<Option<SystemTime>, StoreError>;
+    async fn login_lock(
+        &self,
+        name: &str,
+        now: SystemTime,
+    ) -> Result<Option<SystemTime>, StoreError>;
 
     /// Counts one failure atomically. Failures are remembered for
     /// `policy.lockout` after the latest one; when the count reaches

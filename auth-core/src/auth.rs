@@ -1,0 +1,1149 @@
+//! [`Auth`]: the one object an application builds and every request uses.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{AuthConfig, MAX_LEEWAY};
+use crate::error::{AuthError, TokenRejection};
+use crate::password::{self, Argon2Params, Hasher, Verdict};
+use crate::request::{Identity, RequestInfo, SetCookie, Via, bearer_token, is_safe_method};
+use crate::revocation::RevocationCache;
+use crate::secret::{self, Credential, Handle, Purpose, SecretHash};
+use crate::store::{
+    LockoutPolicy, LoginThrottle, MemoryStore, Revocation, RevocationQuery, RevocationStore,
+    RevocationTarget, SPENT_HISTORY, SessionKind, SessionRecord, SessionStore, Store, UserRecord,
+    UserStore,
+};
+use crate::token::access::{AccessClaims, TokenRules, Tokens};
+use crate::token::keys::{JwtAlgorithm, KeyError, KeyPair, KeyRing};
+
+/// Authentication for one application: configuration, keys, stores and a
+/// clock. Cheap to clone; clones share everything.
+///
+/// ```
+/// # tokio_test_block_on(async {
+/// use auth_core::Auth;
+///
+/// let auth = Auth::builder().build().unwrap();
+/// auth.signup("carol", "a long enough password").await.unwrap();
+/// let pair = auth.issue_tokens("carol", "a long enough password").await.unwrap();
+/// let me = auth.verify_access_token(pair.access_token()).await.unwrap();
+/// assert_eq!(me.username(), "carol");
+/// # });
+/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Auth {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: AuthConfig,
+    clock: Arc<dyn Clock>,
+    sessions: Arc<dyn SessionStore>,
+    throttle: Arc<dyn LoginThrottle>,
+    users: Arc<dyn UserStore>,
+    revocations: RevocationCache,
+    tokens: Tokens,
+    hasher: Hasher,
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth")
+            .field("config", &self.inner.config)
+            .field("tokens", &self.inner.tokens)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`Auth`]. Every setting has the default of the demo API.
+#[must_use]
+pub struct AuthBuilder {
+    config: AuthConfig,
+    clock: Arc<dyn Clock>,
+    store: Option<StoreParts>,
+    users: Option<Arc<dyn UserStore>>,
+    keys: Option<KeyRing>,
+    algorithm: JwtAlgorithm,
+}
+
+struct StoreParts {
+    sessions: Arc<dyn SessionStore>,
+    revocations: Arc<dyn RevocationStore>,
+    throttle: Arc<dyn LoginThrottle>,
+    users: Arc<dyn UserStore>,
+}
+
+impl fmt::Debug for AuthBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthBuilder")
+            .field("config", &self.config)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why [`AuthBuilder::build`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The signing key could not be made or does not fit.
+    #[error("signing key: {0}")]
+    Key(#[from] KeyError),
+    /// The Argon2 parameters are out of range.
+    #[error("argon2 parameters: {0}")]
+    Argon2(argon2::Error),
+    /// A setting is out of range.
+    #[error("{0}")]
+    Invalid(&'static str),
+}
+
+impl AuthBuilder {
+    /// Keeps all state in `store`. Defaults to a new [`MemoryStore`].
+    pub fn store<S: Store>(mut self, store: S) -> Self {
+        let store = Arc::new(store);
+        self.store = Some(StoreParts {
+            sessions: store.clone(),
+            revocations: store.clone(),
+            throttle: store.clone(),
+            users: store,
+        });
+        self
+    }
+
+    /// Looks users up in `users` instead of the main store.
+    pub fn user_store<U: UserStore>(mut self, users: U) -> Self {
+        self.users = Some(Arc::new(users));
+        self
+    }
+
+    /// Measures all time with `clock`. Defaults to [`SystemClock`].
+    pub fn clock<C: Clock>(mut self, clock: C) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Signs with a key generated at build time for `algorithm`. Defaults
+    /// to EdDSA. Ignored when [`keys`](Self::keys) is given.
+    pub fn algorithm(mut self, algorithm: JwtAlgorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Signs and verifies with `keys`, for example loaded from a PEM file
+    /// that several instances share.
+    pub fn keys(mut self, keys: KeyRing) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// The `iss` of issued tokens, required exactly on verification.
+    /// Defaults to `auth-demo`.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.config.issuer = issuer.into();
+        self
+    }
+
+    /// The `aud` of issued tokens, required on verification. Defaults to
+    /// `auth-demo-api`.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.config.audience = audience.into();
+        self
+    }
+
+    /// Clock skew allowed on `exp` and `nbf`, at most five minutes.
+    /// Defaults to 30 seconds.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.config.leeway = leeway;
+        self
+    }
+
+    /// Access token lifetime. Defaults to 15 minutes.
+    pub fn access_ttl(mut self, ttl: Duration) -> Self {
+        self.config.access_ttl = ttl;
+        self
+    }
+
+    /// Refresh token lifetime, counted from its issue. Defaults to 14 days.
+    pub fn refresh_ttl(mut self, ttl: Duration) -> Self {
+        self.config.refresh_ttl = ttl;
+        self
+    }
+
+    /// Weakens reuse detection: within this window after a rotation, the
+    /// token just replaced may be presented again for a fresh pair.
+    /// Defaults to zero (no grace).
+    pub fn refresh_grace(mut self, grace: Duration) -> Self {
+        self.config.refresh_grace = grace;
+        self
+    }
+
+    /// A refresh family ends this long after login, however often it
+    /// rotates. Defaults to 90 days.
+    pub fn family_lifetime(mut self, lifetime: Duration) -> Self {
+        self.config.family_lifetime = lifetime;
+        self
+    }
+
+    /// A session unused this long ends. Defaults to 30 minutes.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.idle_timeout = timeout;
+        self
+    }
+
+    /// A session ends this long after login, used or not. Defaults to 12
+    /// hours.
+    pub fn absolute_timeout(mut self, timeout: Duration) -> Self {
+        self.config.absolute_timeout = timeout;
+        self
+    }
+
+    /// Writes of a session's last use are skipped while the previous one is
+    /// younger than this; never more than a tenth of the idle timeout,
+    /// which is the default.
+    pub fn touch_interval(mut self, interval: Duration) -> Self {
+        self.config.touch_interval = Some(interval);
+        self
+    }
+
+    /// Failed logins of one name before it is locked, and for how long.
+    /// Defaults to 5 failures and 15 minutes.
+    pub fn lockout(mut self, max_failures: u32, lockout: Duration) -> Self {
+        self.config.lockout = LockoutPolicy {
+            max_failures,
+            lockout,
+        };
+        self
+    }
+
+    /// Names the cookie `__Host-session` and marks it `Secure`. Defaults to
+    /// off, for local development over plain HTTP; turn it on in production.
+    pub fn secure_cookies(mut self, secure: bool) -> Self {
+        self.config.secure_cookies = secure;
+        self
+    }
+
+    /// How stale this instance's view of revocations made elsewhere may
+    /// be. Defaults to 1 second; zero asks the store on every request.
+    pub fn revocation_staleness(mut self, staleness: Duration) -> Self {
+        self.config.revocation_staleness = staleness;
+        self
+    }
+
+    /// Asks the store about revocation on every bearer request.
+    pub fn strict_revocation(self) -> Self {
+        self.revocation_staleness(Duration::ZERO)
+    }
+
+    /// Argon2id cost. Defaults to the OWASP minimum, 19 MiB, t=2, p=1.
+    pub fn argon2(mut self, params: Argon2Params) -> Self {
+        self.config.argon2 = params;
+        self
+    }
+
+    /// Verified access tokens remembered, so that a repeated token costs no
+    /// signature check. Defaults to 10 000.
+    pub fn token_cache_capacity(mut self, capacity: usize) -> Self {
+        self.config.token_cache_capacity = capacity;
+        self
+    }
+
+    /// The realm of `WWW-Authenticate` challenges. Defaults to `auth-demo`.
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.config.realm = realm.into();
+        self
+    }
+
+    /// Builds the [`Auth`].
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] when a key cannot be generated, the Argon2 parameters
+    /// are out of range, the leeway exceeds five minutes or a lifetime is
+    /// zero.
+    pub fn build(self) -> Result<Auth, BuildError> {
+        let config = self.config;
+        if config.leeway > MAX_LEEWAY {
+            return Err(BuildError::Invalid("leeway is longer than five minutes"));
+        }
+        let lifetimes = [
+            config.access_ttl,
+            config.refresh_ttl,
+            config.idle_timeout,
+            config.absolute_timeout,
+            config.lockout.lockout,
+        ];
+        if lifetimes.iter().any(Duration::is_zero) || config.lockout.max_failures == 0 {
+            return Err(BuildError::Invalid("a lifetime or the lockout is zero"));
+        }
+        let hasher = Hasher::new(config.argon2).map_err(BuildError::Argon2)?;
+        let ring = match self.keys {
+            Some(ring) => ring,
+            None => KeyRing::new(KeyPair::generate(self.algorithm)?),
+        };
+        tracing::debug!(kid = %ring.signing_kid(), alg = %ring.algorithm(), "signing key ready");
+        let parts = self.store.unwrap_or_else(|| {
+            let store = Arc::new(MemoryStore::new());
+            StoreParts {
+                sessions: store.clone(),
+                revocations: store.clone(),
+                throttle: store.clone(),
+                users: store,
+            }
+        });
+        let rules = TokenRules {
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            leeway: config.leeway,
+            ttl: config.access_ttl,
+        };
+        let tokens = Tokens::new(Arc::new(ring), rules, config.token_cache_capacity);
+        let revocations = RevocationCache::new(parts.revocations, config.revocation_staleness);
+        Ok(Auth {
+            inner: Arc::new(Inner {
+                clock: self.clock,
+                sessions: parts.sessions,
+                throttle: parts.throttle,
+                users: self.users.unwrap_or(parts.users),
+                revocations,
+                tokens,
+                hasher,
+                config,
+            }),
+        })
+    }
+}
+
+/// The answer to a successful session login.
+#[derive(Clone)]
+pub struct SessionLogin {
+    /// The username.
+    pub username: String,
+    /// The user's roles.
+    pub roles: Vec<String>,
+    /// The session's CSRF token, for the `X-CSRF-Token` header.
+    pub csrf_token: String,
+    /// The new session cookie.
+    pub cookie: SetCookie,
+}
+
+impl fmt::Debug for SessionLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionLogin")
+            .field("username", &self.username)
+            .field("roles", &self.roles)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An access token and the refresh token to renew it.
+#[derive(Clone)]
+pub struct TokenPair {
+    access_token: String,
+    refresh_token: String,
+    expires_in: u64,
+    claims: AccessClaims,
+}
+
+impl TokenPair {
+    /// The signed access token.
+    pub fn access_token(&self) -> &str {
+        &self.access_token
+    }
+
+    /// The opaque refresh token.
+    pub fn refresh_token(&self) -> &str {
+        &self.refresh_token
+    }
+
+    /// Seconds until the access token expires.
+    pub fn expires_in(&self) -> u64 {
+        self.expires_in
+    }
+
+    /// The claims of the access token.
+    pub fn claims(&self) -> &AccessClaims {
+        &self.claims
+    }
+}
+
+impl fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("jti", &self.claims.jti)
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One session as its owner sees it in a list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The session's handle.
+    pub handle: Handle,
+    /// Cookie session or refresh family.
+    pub kind: SessionKind,
+    /// When it began.
+    pub created_at: SystemTime,
+    /// When it was last used.
+    pub last_seen_at: SystemTime,
+    /// Whether it is the session making the request.
+    pub current: bool,
+}
+
+impl Auth {
+    /// A builder with the demo API's defaults.
+    pub fn builder() -> AuthBuilder {
+        AuthBuilder {
+            config: AuthConfig::default(),
+            clock: Arc::new(SystemClock),
+            store: None,
+            users: None,
+            keys: None,
+            algorithm: JwtAlgorithm::EdDsa,
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &AuthConfig {
+        &self.inner.config
+    }
+
+    /// The name of the session cookie.
+    pub fn cookie_name(&self) -> &'static str {
+        self.inner.config.cookie_name()
+    }
+
+    /// The current time of this instance's clock.
+    pub fn now(&self) -> SystemTime {
+        self.inner.clock.now()
+    }
+
+    /// The key ring.
+    pub fn keys(&self) -> &KeyRing {
+        self.inner.tokens.ring()
+    }
+
+    /// Answers `Ok` if the store can be reached.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::StoreUnavailable`] otherwise.
+    pub async fn health(&self) -> Result<(), AuthError> {
+        Ok(self.inner.sessions.ping().await?)
+    }
+
+    /// Authenticates a request: by its bearer token if it has one (a cookie
+    /// sent with it is then ignored), else by its session cookie. Answers
+    /// `Ok(None)` when it carries neither, or a cookie that names no live
+    /// session.
+    ///
+    /// # Errors
+    ///
+    /// - [`AuthError::InvalidToken`]: a bearer token was sent and refused.
+    /// - [`AuthError::Csrf`]: a valid cookie authenticated an unsafe method
+    ///   without the session's CSRF token.
+    /// - [`AuthError::StoreUnavailable`]: the store could not answer.
+    pub async fn authenticate(
+        &self,
+        request: &RequestInfo<'_>,
+    ) -> Result<Option<Identity>, AuthError> {
+        if let Some(token) = request.authorization.and_then(bearer_token) {
+            return self.verify_access_token(token).await.map(Some);
+        }
+        let Some(cookie) = request.session_cookie else {
+            return Ok(None);
+        };
+        let Some((record, credential)) = self.live_cookie_session(cookie).await? else {
+            return Ok(None);
+        };
+        let csrf = csrf_token(&credential);
+        if !is_safe_method(request.method) {
+            let presented = request.csrf_token.unwrap_or("");
+            if !secret::constant_time_eq(presented.as_bytes(), csrf.as_bytes()) {
+                tracing::warn!(session = %record.handle, "unsafe request without a valid CSRF token");
+                return Err(AuthError::Csrf);
+            }
+        }
+        self.touch(&record).await?;
+        tracing::trace!(session = %record.handle, user = %record.user, "authenticated by session");
+        Ok(Some(Identity {
+            username: record.user,
+            roles: record.roles,
+            via: Via::Session {
+                handle: record.handle,
+                csrf,
+            },
+        }))
+    }
+
+    /// Verifies a bearer access token: header, signature, claims, time and
+    /// revocation.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InvalidToken`] when refused; [`AuthError::StoreUnavailable`]
+    /// when revocation cannot be checked.
+    pub async fn verify_access_token(&self, token: &str) -> Result<Identity, AuthError> {
+        let now = self.now();
+        let claims = self
+            .inner
+            .tokens
+            .verify(token, now, false)
+            .map_err(reject_token)?;
+        let query = RevocationQuery {
+            jti: &claims.jti,
+            session: &claims.sid,
+            user: &claims.sub,
+            issued_at: claims.iat,
+        };
+        if self.inner.revocations.is_revoked(&query, now).await? {
+            return Err(reject_token(TokenRejection::Revoked));
+        }
+        tracing::trace!(jti = %claims.jti, user = %claims.sub, "authenticated by token");
+        Ok(Identity {
+            username: claims.sub.clone(),
+            roles: claims.roles.clone(),
+            via: Via::Token(claims),
+        })
+    }
+
+    /// Registers a user with the role `user`.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InvalidUsername`], [`AuthError::WeakPassword`],
+    /// [`AuthError::UsernameTaken`], [`AuthError::StoreUnavailable`].
+    pub async fn signup(&self, username: &str, password: &str) -> Result<(), AuthError> {
+        password::check_username_policy(username)?;
+        password::check_password_policy(password)?;
+        if self.create_user(username, password, &["user"]).await? {
+            tracing::info!(user = username, "account created");
+            Ok(())
+        } else {
+            Err(AuthError::UsernameTaken)
+        }
+    }
+
+    /// Creates a user unless the name exists; answers whether it did. The
+    /// policies are not applied: this is for seeding, not for sign-up.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::StoreUnavailable`].
+    pub async fn create_user(
+        &self,
+        username: &str,
+        password: &str,
+        roles: &[&str],
+    ) -> Result<bool, AuthError> {
+        if self.inner.users.find_user(username).await?.is_some() {
+            return Ok(false);
+        }
+        let user = UserRecord {
+            username: username.to_owned(),
+            password_hash: self.inner.hasher.hash(password).await?,
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        };
+        Ok(self.inner.users.create_user(&user).await?)
+    }
+
+    /// Logs in with a password and starts a cookie session. A live session
+    /// named by `current_cookie` ends first: login never keeps an ID.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InvalidCredentials`], [`AuthError::Locked`],
+    /// [`AuthError::StoreUnavailable`].
+    pub async fn login_session(
+        &self,
+        username: &str,
+        password: &str,
+        current_cookie: Option<&str>,
+    ) -> Result<SessionLogin, AuthError> {
+        let user = self.check_credentials(username, password).await?;
+        if let Some(cookie) = current_cookie
+            && let Some((old, _)) = self.live_cookie_session(cookie).await?
+        {
+            self.inner
+                .sessions
+                .end_session(&old.handle, self.now())
+                .await?;
+        }
+        let (cookie, csrf_token) = self
+            .start_cookie_session(&user.username, &user.roles)
+            .await?;
+        tracing::info!(user = %user.username, "session login");
+        Ok(SessionLogin {
+            username: user.username,
+            roles: user.roles,
+            csrf_token,
+            cookie,
+        })
+    }
+
+    /// Ends the session that authenticated `identity` and answers the
+    /// cookie removal. With a token identity, ends the token's family.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::StoreUnavailable`].
+    pub async fn logout(&self, identity: &Identity) -> Result<SetCookie, AuthError> {
+        let now = self.now();
+        if let Some(record) = self
+            .inner
+            .sessions
+            .end_session(identity.session_handle(), now)
+            .await?
+        {
+            self.deny_family(&record, now).await?;
+        }
+        tracing::info!(user = identity.username(), session = %identity.session_handle(), "logout");
+        Ok(self.removal_cookie())
+    }
+
+    /// Ends every session and refresh family of the user and refuses every
+    /// access token issued until now. Answers the cookie removal.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::StoreUnavailable`].
+    pub async fn logout_everywhere(&self, identity: &Identity) -> Result<SetCookie, AuthError> {
+        self.end_everywhere(identity.username(), None).await?;
+        tracing::info!(user = identity.username(), "logout everywhere");
+        Ok(self.removal_cookie())
+    }
+
+    /// The user's live sessions and refresh families, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::StoreUnavailable`].
+    pub async fn list_sessions(&self, identity: &Identity) -> Result<Vec<SessionInfo>, AuthError> {
+        let records = self
+            .inner
+            .sessions
+            .list_sessions(identity.username(), self.now())
+            .await?;
+        let current = identity.session_handle();
+        Ok(records
+            .into_iter()
+            .map(|r| SessionInfo {
+                current: &r.handle == current,
+                handle: r.handle,
+                kind: r.kind,
+                created_at: r.created_at,
+                last_seen_at: r.last_seen_at,
+            })
+            .collect())
+    }
+
+    /// Ends one of the user's sessions by its handle. Answers the cookie
+    /// removal when it was the session making the request.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::NotFound`] when no live session of this user has the
+    /// handle (another user's handle included); [`AuthError::StoreUnavailable`].
+    pub async fn end_session(
+        &self,
+        identity: &Identity,
+        handle: &str,
+    ) -> Result<Option<SetCookie>, AuthError> {
+        let handle = Handle::parse(handle).ok_or(AuthError::NotFound)?;
+        let now = self.now();
+        let record = self.inner.sessions.find_session(&handle, now).await?;
+        if record.is_none_or(|r| r.user != identity.username()) {
+            return Err(AuthError::NotFound);
+        }
+        let Some(record) = self.inner.sessions.end_session(&handle, now).await? else {
+            return Err(AuthError::NotFound);
+        };
+        self.deny_family(&record, now).await?;
+        tracing::info!(user = identity.username(), session = %handle, "session ended by its owner");
+        let current = identity.session_handle() == &handle && identity.is_session();
+        Ok(current.then(|| self.removal_cookie()))
+    }
+
+    /// Logs in with a password and starts a refresh family.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InvalidCredentials`], [`AuthError::Locked`],
+    /// [`AuthError::StoreUnavailable`].
+    pub async fn issue_tokens(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<TokenPair, AuthError> {
+        let user = self.check_credentials(username, password).await?;
+        let now = self.now();
+        let handle = Handle::generate();
+        let credential = Credential::generate(handle.clone());
+        let record = SessionRecord {
+            handle,
+            user: user.username.clone(),
+            roles: user.roles.clone(),
+            kind: SessionKind::Refresh,
+            version: 0,
+            secret: credential.hash(Purpose::Refresh),
+            previous: None,
+            spent: Vec::new(),
+            rotated_at: now,
+            created_at: now,
+            last_seen_at: now,
+            idle_timeout: self.inner.config.refresh_ttl,
+            absolute_deadline: now + self.inner.config.family_lifetime,
+        };
+        self.inner.sessions.create_session(&record).await?;
+        tracing::info!(user = %user.username, family = %record.handle, "token login");
+        self.pair(&record, &credential, now)
+    }
+
+    /// Exchanges a refresh token for a new pair; the token presented is
+    /// spent. Presenting a spent token ends its whole family.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InvalidGrant`] for an unknown, expired, spent or foreign
+    /// token; [`AuthError::StoreUnavailable`].
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
+        let presented = Credential::parse(refresh_token).ok_or(AuthError::InvalidGrant)?;
+        let presented_hash = presented.hash(Purpose::Refresh);
+        // Each pass reads, decides and swaps; a lost swap means another
+        // request rotated first, and the next pass sees its result.
+        for _ in 0..8 {
+            let now = self.now();
+            let Some(record) = self
+                .inner
+                .sessions
+                .find_session(&presented.handle, now)
+                .await?
+                .filter(|r| r.kind == SessionKind::Refresh)
+            else {
+                return Err(AuthError::InvalidGrant);
+            };
+            let next = Credential::generate(record.handle.clone());
+            let next_hash = next.hash(Purpose::Refresh);
+            let grace = self.inner.config.refresh_grace;
+            let rotated = if record.secret.matches(&presented_hash) {
+                rotate(&record, next_hash, now)
+            } else if is_previous(&record, &presented_hash) && now < record.rotated_at + grace {
+                replay(&record, next_hash, now)
+            } else if is_previous(&record, &presented_hash)
+                || record.spent.iter().any(|h| h.matches(&presented_hash))
+            {
+                self.end_reused_family(&record, now).await?;
+                return Err(AuthError::InvalidGrant);
+            } else {
+                tracing::warn!(family = %record.handle, "refresh token with a foreign secret");
+                return Err(AuthError::InvalidGrant);
+            };
+            if self
+                .inner
+                .sessions
+                .replace_session(&rotated, record.version, now)
+                .await?
+            {
+                tracing::debug!(family = %rotated.handle, version = rotated.version, "refresh token rotated");
+                return self.pair(&rotated, &next, now);
+            }
+        }
+        Err(AuthError::InvalidGrant)
+    }
+
+    /// Revokes a refresh token (its family ends) or an access token (it is
+    /// refused until it expires), as RFC 7009 asks: anything else, or a
+    /// token already dead, is ignored without error.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::StoreUnavailable`] only.
+    pub async fn revoke(&self, token: &str) -> Result<(), AuthError> {
+        let now = self.now();
+        if let Some(credential) = Credential::parse(token) {
+            let hash = credential.hash(Purpose::Refresh);
+            let record = self
+                .inner
+                .sessions
+                .find_session(&credential.handle, now)
+                .await?;
+            let known = record.is_some_and(|r| {
+                r.kind == SessionKind::Refresh
+                    && (r.secret.matches(&hash)
+                        || is_previous(&r, &hash)
+                        || r.spent.iter().any(|h| h.matches(&hash)))
+            });
+            if known
+                && let Some(record) = self
+                    .inner
+                    .sessions
+                    .end_session(&credential.handle, now)
+                    .await?
+            {
+                self.deny_family(&record, now).await?;
+                tracing::info!(user = %record.user, family = %record.handle, "refresh token revoked");
+            }
+            return Ok(());
+        }
+        if let Ok(claims) = self.inner.tokens.verify(token, now, true) {
+            let until = secs_to_time(claims.exp) + self.inner.config.leeway;
+            if now < until {
+                let target = RevocationTarget::Token {
+                    jti: claims.jti.clone(),
+                };
+                self.inner
+                    .revocations
+                    .revoke(Revocation { target, until })
+                    .await?;
+                tracing::info!(user = %claims.sub, jti = %claims.jti, "access token revoked");
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends every session and refresh family of the user, and refuses every
+    /// access token issued until now.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::StoreUnavailable`].
+    pub async fn revoke_all(&self, identity: &Identity) -> Result<(), AuthError> {
+        self.end_everywhere(identity.username(), None).await?;
+        tracing::info!(user = identity.username(), "every token revoked");
+        Ok(())
+    }
+
+    /// Changes the password after checking the current one, then ends every
+    /// other session and every token of the user. A cookie session goes on
+    /// under a new ID, whose cookie is answered; a bearer token ends too.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::WeakPassword`], [`AuthError::InvalidCredentials`] for a
+    /// wrong current password, [`AuthError::Locked`],
+    /// [`AuthError::StoreUnavailable`].
+    pub async fn change_password(
+        &self,
+        identity: &Identity,
+        current: &str,
+        new: &str,
+    ) -> Result<Option<SetCookie>, AuthError> {
+        password::check_password_policy(new)?;
+        let user = self.check_credentials(identity.username(), current).await?;
+        let hash = self.inner.hasher.hash(new).await?;
+        self.inner
+            .users
+            .set_password_hash(&user.username, &hash)
+            .await?;
+        let cookie = if identity.is_session() {
+            let (cookie, _) = self
+                .start_cookie_session(&user.username, &user.roles)
+                .await?;
+            let keep = Credential::parse(cookie_value(&cookie)).map(|c| c.handle);
+            self.end_everywhere(&user.username, keep.as_ref()).await?;
+            Some(cookie)
+        } else {
+            self.end_everywhere(&user.username, None).await?;
+            None
+        };
+        tracing::info!(user = %user.username, "password changed");
+        Ok(cookie)
+    }
+
+    /// The public keys as a JWKS document: `{"keys": [...]}`.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.keys().jwks()
+    }
+
+    /// Signs new tokens with a newly generated key; tokens signed with the
+    /// old key stay valid until they expire. Answers the new `kid`.
+    ///
+    /// # Limitations
+    ///
+    /// The new key lives in this instance only: other instances do not
+    /// verify its tokens until they load it too.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Internal`] when key generation fails.
+    pub async fn rotate_keys(&self) -> Result<String, AuthError> {
+        let alg = self.keys().algorithm();
+        let next = tokio::task::spawn_blocking(move || KeyPair::generate(alg))
+            .await
+            .map_err(|e| AuthError::Internal(Box::new(e)))?
+            .map_err(|e| AuthError::Internal(Box::new(e)))?;
+        let now = self.now();
+        let retire_at = now + self.inner.config.revocation_horizon();
+        let kid = self
+            .keys()
+            .rotate(next, now, retire_at)
+            .map_err(|e| AuthError::Internal(Box::new(e)))?;
+        tracing::info!(kid = %kid, "signing key rotated");
+        Ok(kid)
+    }
+
+    /// A cookie header value that removes the session cookie.
+    pub fn removal_cookie(&self) -> SetCookie {
+        SetCookie(format!(
+            "{}=; Max-Age=0; {}",
+            self.cookie_name(),
+            self.cookie_attributes()
+        ))
+    }
+
+    fn session_cookie(&self, value: &str) -> SetCookie {
+        SetCookie(format!(
+            "{}={value}; {}",
+            self.cookie_name(),
+            self.cookie_attributes()
+        ))
+    }
+
+    fn cookie_attributes(&self) -> &'static str {
+        if self.inner.config.secure_cookies {
+            "HttpOnly; SameSite=Lax; Path=/; Secure"
+        } else {
+            "HttpOnly; SameSite=Lax; Path=/"
+        }
+    }
+
+    async fn start_cookie_session(
+        &self,
+        user: &str,
+        roles: &[String],
+    ) -> Result<(SetCookie, String), AuthError> {
+        let now = self.now();
+        let credential = Credential::generate(Handle::generate());
+        let config = &self.inner.config;
+        let record = SessionRecord {
+            handle: credential.handle.clone(),
+            user: user.to_owned(),
+            roles: roles.to_vec(),
+            kind: SessionKind::Cookie,
+            version: 0,
+            secret: credential.hash(Purpose::Cookie),
+            previous: None,
+            spent: Vec::new(),
+            rotated_at: now,
+            created_at: now,
+            last_seen_at: now,
+            idle_timeout: config.idle_timeout,
+            absolute_deadline: now + config.absolute_timeout,
+        };
+        self.inner.sessions.create_session(&record).await?;
+        Ok((
+            self.session_cookie(&credential.expose()),
+            csrf_token(&credential),
+        ))
+    }
+
+    /// The live cookie session named by a cookie value whose secret
+    /// matches; `None` for anything else.
+    async fn live_cookie_session(
+        &self,
+        cookie: &str,
+    ) -> Result<Option<(SessionRecord, Credential)>, AuthError> {
+        let Some(credential) = Credential::parse(cookie) else {
+            tracing::trace!("session cookie of the wrong shape ignored");
+            return Ok(None);
+        };
+        let now = self.now();
+        let record = self
+            .inner
+            .sessions
+            .find_session(&credential.handle, now)
+            .await?;
+        let Some(record) = record.filter(|r| r.kind == SessionKind::Cookie) else {
+            tracing::debug!(session = %credential.handle, "session cookie names no live session");
+            return Ok(None);
+        };
+        if !record.secret.matches(&credential.hash(Purpose::Cookie)) {
+            tracing::warn!(session = %record.handle, "session cookie with a foreign secret");
+            return Ok(None);
+        }
+        Ok(Some((record, credential)))
+    }
+
+    async fn touch(&self, record: &SessionRecord) -> Result<(), AuthError> {
+        let now = self.now();
+        let due = now
+            .duration_since(record.last_seen_at)
+            .is_ok_and(|age| age >= self.inner.config.touch_interval());
+        if due {
+            self.inner
+                .sessions
+                .touch_session(&record.handle, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn check_credentials(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<UserRecord, AuthError> {
+        let now = self.now();
+        if let Some(until) = self.inner.throttle.login_lock(username, now).await? {
+            tracing::info!(user = username, "login refused: account locked");
+            let retry_after = until.duration_since(now).unwrap_or(Duration::from_secs(1));
+            return Err(AuthError::Locked { retry_after });
+        }
+        let user = self.inner.users.find_user(username).await?;
+        let stored = user.as_ref().map(|u| u.password_hash.as_str());
+        let verdict = self.inner.hasher.verify(password, stored).await?;
+        match (user, verdict) {
+            (Some(user), Verdict::Valid { rehash }) => {
+                self.inner.throttle.clear_login_failures(username).await?;
+                if rehash {
+                    let hash = self.inner.hasher.hash(password).await?;
+                    self.inner.users.set_password_hash(username, &hash).await?;
+                    tracing::info!(user = username, "password rehashed with current parameters");
+                }
+                Ok(user)
+            }
+            _ => {
+                let policy = self.inner.config.lockout;
+                let locked = self
+                    .inner
+                    .throttle
+                    .record_login_failure(username, &policy, now)
+                    .await?;
+                if locked.is_some() {
+                    tracing::info!(user = username, "account locked after failed logins");
+                } else {
+                    tracing::info!(user = username, "login failed");
+                }
+                Err(AuthError::InvalidCredentials)
+            }
+        }
+    }
+
+    fn pair(
+        &self,
+        record: &SessionRecord,
+        refresh: &Credential,
+        now: SystemTime,
+    ) -> Result<TokenPair, AuthError> {
+        let (access_token, claims) =
+            self.inner
+                .tokens
+                .issue(&record.user, &record.roles, &record.handle, now)?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token: refresh.expose(),
+            expires_in: self.inner.config.access_ttl.as_secs(),
+            claims,
+        })
+    }
+
+    async fn end_reused_family(
+        &self,
+        record: &SessionRecord,
+        now: SystemTime,
+    ) -> Result<(), AuthError> {
+        tracing::warn!(
+            user = %record.user,
+            family = %record.handle,
+            "spent refresh token presented again; its family ends"
+        );
+        self.inner.sessions.end_session(&record.handle, now).await?;
+        self.deny_family(record, now).await
+    }
+
+    /// Refuses the access tokens issued from an ended refresh family.
+    async fn deny_family(&self, record: &SessionRecord, now: SystemTime) -> Result<(), AuthError> {
+        if record.kind != SessionKind::Refresh {
+            return Ok(());
+        }
+        let entry = Revocation {
+            target: RevocationTarget::Session {
+                handle: record.handle.clone(),
+            },
+            until: now + self.inner.config.revocation_horizon(),
+        };
+        Ok(self.inner.revocations.revoke(entry).await?)
+    }
+
+    async fn end_everywhere(&self, user: &str, keep: Option<&Handle>) -> Result<(), AuthError> {
+        let now = self.now();
+        let entry = Revocation {
+            target: RevocationTarget::User {
+                user: user.to_owned(),
+                not_before: now,
+            },
+            until: now + self.inner.config.revocation_horizon(),
+        };
+        self.inner.revocations.revoke(entry).await?;
+        let ended = self
+            .inner
+            .sessions
+            .end_user_sessions(user, keep, now)
+            .await?;
+        for record in &ended {
+            self.deny_family(record, now).await?;
+        }
+        Ok(())
+    }
+}
+
+fn reject_token(reason: TokenRejection) -> AuthError {
+    tracing::warn!(reason = reason.as_str(), "bearer token rejected");
+    AuthError::InvalidToken(reason)
+}
+
+fn csrf_token(credential: &Credential) -> String {
+    secret::b64(credential.hash(Purpose::Csrf).as_bytes())
+}
+
+fn cookie_value(cookie: &SetCookie) -> &str {
+    let first = cookie.as_str().split(';').next().unwrap_or("");
+    first.split_once('=').map_or("", |(_, v)| v)
+}
+
+fn is_previous(record: &SessionRecord, hash: &SecretHash) -> bool {
+    record.previous.is_some_and(|p| p.matches(hash))
+}
+
+/// The record after a normal rotation: the presented token becomes the
+/// previous one and the previous one is spent.
+fn rotate(record: &SessionRecord, next: SecretHash, now: SystemTime) -> SessionRecord {
+    let mut r = record.clone();
+    if let Some(previous) = r.previous.take() {
+        push_spent(&mut r.spent, previous);
+    }
+    r.previous = Some(r.secret);
+    r.secret = next;
+    r.rotated_at = now;
+    r.last_seen_at = now;
+    r.version += 1;
+    r
+}
+
+/// The record after a grace-window replay of the previous token: a fresh
+/// token replaces the current one, which is spent; the window does not move.
+fn replay(record: &SessionRecord, next: SecretHash, now: SystemTime) -> SessionRecord {
+    let mut r = record.clone();
+    push_spent(&mut r.spent, r.secret);
+    r.secret = next;
+    r.last_seen_at = now;
+    r.version += 1;
+    r
+}
+
+fn push_spent(spent: &mut Vec<SecretHash>, hash: SecretHash) {
+    spent.push(hash);
+    if spent.len() > SPENT_HISTORY {
+        spent.remove(0);
+    }
+}
+
+fn secs_to_time(secs: u64) -> SystemTime {
+    crate::clock::from_unix_secs(secs)
+}

@@ -1,0 +1,4 @@
+//! JWT access tokens: keys, claims, verification.
+
+pub mod access;
+pub mod keys;
