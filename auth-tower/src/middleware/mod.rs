@@ -1,0 +1,93 @@
+//! The authentication middleware: [`AuthLayer`] builds [`AuthService`].
+//!
+//! For every request the service asks [`Auth`] who sent it — by bearer
+//! token, else by session cookie, with CSRF enforced on unsafe methods —
+//! and puts the answer in the request's extensions as an [`AuthOutcome`].
+//! It never rejects a request by itself: the extractors of a route decide
+//! what that route requires, so public routes (login, sign-up) work with a
+//! stale cookie or a bad token. CORS preflights pass untouched.
+//!
+//! # Default setup
+//!
+//! ```
+//! use auth_core::Auth;
+//! use auth_tower::AuthLayer;
+//! use axum::{Router, routing::get};
+//!
+//! let auth = Auth::builder().build().unwrap();
+//! let app: Router = Router::new()
+//!     .route("/", get(|| async { "hello" }))
+//!     .layer(AuthLayer::new(auth));
+//! ```
+//!
+//! # Shaping error bodies
+//!
+//! ```
+//! use auth_core::Auth;
+//! use auth_tower::AuthLayer;
+//!
+//! let auth = Auth::builder().build().unwrap();
+//! let layer = AuthLayer::new(auth).error_body(|error| {
+//!     serde_json::json!({ "code": error.code(), "status": error.status() })
+//! });
+//! ```
+
+mod future;
+mod layer;
+mod service;
+
+use std::fmt;
+use std::sync::Arc;
+
+use auth_core::{Auth, AuthError, Identity};
+
+pub use future::ResponseFuture;
+pub use layer::AuthLayer;
+pub use service::{AuthService, CSRF_HEADER};
+
+/// Shapes the JSON body of an error response.
+pub type ErrorBodyFn = fn(&AuthError) -> serde_json::Value;
+
+/// What the middleware found out about a request.
+#[derive(Clone)]
+pub struct AuthOutcome(pub(crate) Result<Option<Identity>, Arc<AuthError>>);
+
+impl AuthOutcome {
+    /// The identity, if the request was authenticated.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.0.as_ref().ok().and_then(Option::as_ref)
+    }
+
+    /// The whole answer: an identity, none, or why the credentials sent
+    /// were refused.
+    pub fn result(&self) -> Result<Option<&Identity>, &AuthError> {
+        match &self.0 {
+            Ok(identity) => Ok(identity.as_ref()),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+impl fmt::Debug for AuthOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Ok(identity) => f.debug_tuple("AuthOutcome").field(identity).finish(),
+            Err(error) => f.debug_tuple("AuthOutcome").field(&error.code()).finish(),
+        }
+    }
+}
+
+/// The [`Auth`] and rendering settings, put in the request's extensions by
+/// the middleware for extractors and routes.
+#[derive(Clone, Debug)]
+pub struct AuthContext {
+    pub(crate) auth: Auth,
+    pub(crate) error_body: Option<ErrorBodyFn>,
+}
+
+impl AuthContext {
+    /// The [`Auth`] serving this request.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+}

@@ -1,0 +1,13 @@
+//! The demo servers of `demo-api.md`: one on axum through `auth-tower`, one
+//! on actix-web through `auth-actix`, both configured from the environment
+//! by [`config::DemoConfig`].
+
+pub mod axum_app;
+pub mod config;
+
+/// Installs a `tracing` subscriber filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
