@@ -473,8 +473,8 @@ impl Auth {
         self.touch(&record).await?;
         tracing::trace!(session = %record.handle, user = %record.user, "authenticated by session");
         Ok(Some(Identity {
-            username: record.user,
-            roles: record.roles,
+            username: record.user.clone(),
+            roles: record.roles.clone(),
             via: Via::Session {
                 handle: record.handle,
                 csrf,
@@ -684,7 +684,7 @@ impl Auth {
         let user = self.check_credentials(username, password).await?;
         let now = self.now();
         let handle = Handle::generate();
-        let credential = Credential::generate(handle.clone());
+        let credential = Credential::generate(handle);
         let record = SessionRecord {
             handle,
             user: user.username.clone(),
@@ -728,7 +728,7 @@ impl Auth {
             else {
                 return Err(AuthError::InvalidGrant);
             };
-            let next = Credential::generate(record.handle.clone());
+            let next = Credential::generate(record.handle);
             let next_hash = next.hash(Purpose::Refresh);
             let grace = self.inner.config.refresh_grace;
             let rotated = if record.secret.matches(&presented_hash) {
@@ -922,7 +922,7 @@ impl Auth {
         let credential = Credential::generate(Handle::generate());
         let config = &self.inner.config;
         let record = SessionRecord {
-            handle: credential.handle.clone(),
+            handle: credential.handle,
             user: user.to_owned(),
             roles: roles.to_vec(),
             kind: SessionKind::Cookie,
@@ -948,7 +948,7 @@ impl Auth {
     async fn live_cookie_session(
         &self,
         cookie: &str,
-    ) -> Result<Option<(SessionRecord, Credential)>, AuthError> {
+    ) -> Result<Option<(Arc<SessionRecord>, Credential)>, AuthError> {
         let Some(credential) = Credential::parse(cookie) else {
             tracing::trace!("session cookie of the wrong shape ignored");
             return Ok(None);
@@ -1064,7 +1064,7 @@ impl Auth {
         }
         let entry = Revocation {
             target: RevocationTarget::Session {
-                handle: record.handle.clone(),
+                handle: record.handle,
             },
             until: now + self.inner.config.revocation_horizon(),
         };

@@ -7,7 +7,13 @@ use std::time::{Duration, SystemTime};
 use crate::clock::unix_secs;
 use crate::error::StoreError;
 use crate::secret::Handle;
-use crate::store::{Revocation, RevocationQuery, RevocationStore, RevocationTarget};
+use crate::store::{
+    Revocation, RevocationQuery, RevocationSignal, RevocationStore, RevocationTarget,
+};
+
+/// With a push channel, the log is still read at least this often, in case
+/// a notice was lost without the subscription noticing.
+const PUSHED_MAX_AGE: Duration = Duration::from_secs(60);
 
 /// Answers "is this access token revoked?" from memory, reading the store's
 /// revocation log at most once per staleness bound.
@@ -15,9 +21,14 @@ use crate::store::{Revocation, RevocationQuery, RevocationStore, RevocationTarge
 /// A revocation made through this instance is applied locally at once; one
 /// made by another instance sharing the store is seen within `staleness`.
 /// With a zero bound every question goes to the store (strict mode).
+///
+/// A store with a push channel ([`RevocationStore::revocation_signal`])
+/// makes the view fresh until the next notice instead: no round trip at all
+/// while nothing is revoked, and strict checks while the channel is down.
 pub(crate) struct RevocationCache {
     store: Arc<dyn RevocationStore>,
     staleness: Duration,
+    signal: Option<tokio::sync::watch::Receiver<RevocationSignal>>,
     state: RwLock<State>,
     sync: tokio::sync::Mutex<()>,
 }
@@ -29,6 +40,8 @@ struct State {
     users: HashMap<String, (SystemTime, SystemTime)>,
     cursor: u64,
     synced_at: Option<SystemTime>,
+    /// The signal's `notices` when the log was last read.
+    notices: Option<u64>,
 }
 
 impl std::fmt::Debug for RevocationCache {
@@ -42,6 +55,7 @@ impl std::fmt::Debug for RevocationCache {
 impl RevocationCache {
     pub(crate) fn new(store: Arc<dyn RevocationStore>, staleness: Duration) -> Self {
         Self {
+            signal: store.revocation_signal(),
             store,
             staleness,
             state: RwLock::default(),
@@ -55,11 +69,12 @@ impl RevocationCache {
         query: &RevocationQuery<'_>,
         now: SystemTime,
     ) -> Result<bool, StoreError> {
-        if self.staleness.is_zero() {
+        let signal = self.signal.as_ref().map(|s| *s.borrow());
+        if self.staleness.is_zero() || signal.is_some_and(|s| !s.connected) {
             return self.store.is_revoked(query, now).await;
         }
-        if !self.is_fresh(now) {
-            self.sync(now).await?;
+        if !self.is_fresh(now, signal) {
+            self.sync(now, signal).await?;
         }
         Ok(self.read().denies(query, now))
     }
@@ -71,17 +86,29 @@ impl RevocationCache {
         Ok(())
     }
 
-    fn is_fresh(&self, now: SystemTime) -> bool {
-        self.read()
-            .synced_at
-            .is_some_and(|at| now >= at && now < at + self.staleness)
+    fn is_fresh(&self, now: SystemTime, signal: Option<RevocationSignal>) -> bool {
+        let state = self.read();
+        let Some(at) = state.synced_at else {
+            return false;
+        };
+        match signal {
+            Some(signal) => state.notices == Some(signal.notices) && now < at + PUSHED_MAX_AGE,
+            None => now >= at && now < at + self.staleness,
+        }
     }
 
     /// Reads the log from our cursor; one task reads while others wait for
     /// its answer instead of asking again.
-    async fn sync(&self, now: SystemTime) -> Result<(), StoreError> {
+    ///
+    /// `signal` was read before the log, so a notice arriving meanwhile
+    /// makes the next check read again rather than be lost.
+    async fn sync(
+        &self,
+        now: SystemTime,
+        signal: Option<RevocationSignal>,
+    ) -> Result<(), StoreError> {
         let _single = self.sync.lock().await;
-        if self.is_fresh(now) {
+        if self.is_fresh(now, signal) {
             return Ok(());
         }
         let cursor = self.read().cursor;
@@ -98,6 +125,7 @@ impl RevocationCache {
         }
         state.cursor = changes.cursor;
         state.synced_at = Some(now);
+        state.notices = signal.map(|s| s.notices);
         state.prune(now);
         Ok(())
     }
@@ -201,13 +229,87 @@ mod tests {
         let t0 = crate::clock::from_unix_secs(1_000);
         assert!(!strict.is_revoked(&query("j", &sid), t0).await.unwrap());
         let entry = Revocation {
-            target: RevocationTarget::Session {
-                handle: sid.clone(),
-            },
+            target: RevocationTarget::Session { handle: sid },
             until: t0 + Duration::from_secs(60),
         };
         store.revoke(&entry).await.unwrap();
         assert!(strict.is_revoked(&query("j", &sid), t0).await.unwrap());
+    }
+
+    /// A store whose revocation log is the memory store's, with a push
+    /// channel the test drives.
+    struct Pushed {
+        log: MemoryStore,
+        signal: tokio::sync::watch::Receiver<RevocationSignal>,
+    }
+
+    #[async_trait::async_trait]
+    impl RevocationStore for Pushed {
+        async fn revoke(&self, entry: &Revocation) -> Result<(), StoreError> {
+            self.log.revoke(entry).await
+        }
+
+        async fn is_revoked(
+            &self,
+            query: &RevocationQuery<'_>,
+            now: SystemTime,
+        ) -> Result<bool, StoreError> {
+            self.log.is_revoked(query, now).await
+        }
+
+        async fn revocations_since(
+            &self,
+            cursor: u64,
+            now: SystemTime,
+        ) -> Result<crate::store::RevocationChanges, StoreError> {
+            self.log.revocations_since(cursor, now).await
+        }
+
+        fn revocation_signal(&self) -> Option<tokio::sync::watch::Receiver<RevocationSignal>> {
+            Some(self.signal.clone())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_push_channel_replaces_polling_and_its_loss_means_strict_checks() {
+        let log = MemoryStore::new();
+        let (tx, rx) = tokio::sync::watch::channel(RevocationSignal {
+            connected: true,
+            notices: 0,
+        });
+        let cache = RevocationCache::new(
+            Arc::new(Pushed {
+                log: log.clone(),
+                signal: rx,
+            }),
+            Duration::from_secs(1),
+        );
+        let sid = Handle::generate();
+        let t0 = crate::clock::from_unix_secs(1_000);
+        assert!(!cache.is_revoked(&query("p1", &sid), t0).await.unwrap());
+
+        let deny = |jti: &str| Revocation {
+            target: RevocationTarget::Token { jti: jti.into() },
+            until: t0 + Duration::from_secs(900),
+        };
+        log.revoke(&deny("p1")).await.unwrap();
+        let later = t0 + Duration::from_secs(30);
+        assert!(
+            !cache.is_revoked(&query("p1", &sid), later).await.unwrap(),
+            "no notice yet: the view stays fresh beyond the polling bound"
+        );
+        tx.send_modify(|s| s.notices += 1);
+        assert!(
+            cache.is_revoked(&query("p1", &sid), later).await.unwrap(),
+            "a notice reads the log"
+        );
+
+        tx.send_modify(|s| s.connected = false);
+        log.revoke(&deny("p2")).await.unwrap();
+        assert!(
+            cache.is_revoked(&query("p2", &sid), later).await.unwrap(),
+            "while disconnected every check asks the store"
+        );
     }
 
     #[tokio::test]

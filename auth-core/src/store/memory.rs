@@ -36,10 +36,13 @@ pub struct MemoryStore {
     inner: Arc<Inner>,
 }
 
+/// A hasher keyed per process, fast on short keys.
+type Fast = foldhash::fast::RandomState;
+
 #[derive(Default)]
 struct Inner {
-    sessions: DashMap<Handle, SessionRecord>,
-    by_user: DashMap<String, HashSet<Handle>>,
+    sessions: DashMap<Handle, Arc<SessionRecord>, Fast>,
+    by_user: DashMap<String, HashSet<Handle, Fast>, Fast>,
     revocations: RwLock<RevocationLog>,
     failures: DashMap<String, Failures>,
     users: DashMap<String, UserRecord>,
@@ -151,12 +154,12 @@ impl SessionStore for MemoryStore {
         self.maybe_sweep(record.created_at);
         self.inner
             .sessions
-            .insert(record.handle.clone(), record.clone());
+            .insert(record.handle, Arc::new(record.clone()));
         self.inner
             .by_user
             .entry(record.user.clone())
             .or_default()
-            .insert(record.handle.clone());
+            .insert(record.handle);
         Ok(())
     }
 
@@ -164,13 +167,13 @@ impl SessionStore for MemoryStore {
         &self,
         handle: &Handle,
         now: SystemTime,
-    ) -> Result<Option<SessionRecord>, StoreError> {
+    ) -> Result<Option<Arc<SessionRecord>>, StoreError> {
         Ok(self
             .inner
             .sessions
             .get(handle)
             .filter(|r| r.is_live(now))
-            .map(|r| r.clone()))
+            .map(|r| Arc::clone(&r)))
     }
 
     async fn touch_session(&self, handle: &Handle, at: SystemTime) -> Result<(), StoreError> {
@@ -178,7 +181,8 @@ impl SessionStore for MemoryStore {
             && r.is_live(at)
             && at > r.last_seen_at
         {
-            r.last_seen_at = at;
+            // Copy on write: readers holding the old record keep it.
+            Arc::make_mut(&mut r).last_seen_at = at;
         }
         Ok(())
     }
@@ -191,7 +195,7 @@ impl SessionStore for MemoryStore {
     ) -> Result<bool, StoreError> {
         match self.inner.sessions.get_mut(&record.handle) {
             Some(mut current) if current.is_live(now) && current.version == expected_version => {
-                *current = record.clone();
+                *current = Arc::new(record.clone());
                 Ok(true)
             }
             _ => Ok(false),
@@ -207,7 +211,7 @@ impl SessionStore for MemoryStore {
             return Ok(None);
         };
         self.unindex(&record);
-        Ok(record.is_live(now).then_some(record))
+        Ok(record.is_live(now).then(|| Arc::unwrap_or_clone(record)))
     }
 
     async fn list_sessions(
@@ -218,7 +222,7 @@ impl SessionStore for MemoryStore {
         let mut records: Vec<SessionRecord> = self
             .user_handles(user)
             .iter()
-            .filter_map(|h| self.inner.sessions.get(h).map(|r| r.clone()))
+            .filter_map(|h| self.inner.sessions.get(h).map(|r| SessionRecord::clone(&r)))
             .filter(|r| r.is_live(now) && r.user == user)
             .collect();
         records.sort_by_key(|r| r.created_at);
@@ -265,7 +269,7 @@ impl RevocationStore for MemoryStore {
                 *until = (*until).max(entry.until);
             }
             RevocationTarget::Session { handle } => {
-                let until = log.sessions.entry(handle.clone()).or_insert(entry.until);
+                let until = log.sessions.entry(*handle).or_insert(entry.until);
                 *until = (*until).max(entry.until);
             }
             RevocationTarget::User { user, not_before } => {

@@ -18,6 +18,7 @@
 //! this against any implementation.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -130,11 +131,16 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn create_session(&self, record: &SessionRecord) -> Result<(), StoreError>;
 
     /// The live record with this handle, or `None`.
+    ///
+    /// This is the lookup behind every cookie-authenticated request, so it
+    /// answers a shared record: a store that keeps records in memory hands
+    /// out its own without copying, and one that decodes them wraps the
+    /// result.
     async fn find_session(
         &self,
         handle: &Handle,
         now: SystemTime,
-    ) -> Result<Option<SessionRecord>, StoreError>;
+    ) -> Result<Option<Arc<SessionRecord>>, StoreError>;
 
     /// Records use: sets `last_seen_at` to `at` if that is later, and moves
     /// the backend's expiry with it. `version` is unchanged. A missing or

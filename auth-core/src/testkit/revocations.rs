@@ -50,7 +50,7 @@ pub async fn revocations_deny_token_session_and_user<S: RevocationStore + ?Sized
         "a jti entry must deny its token until `until`, and not at `until`"
     );
     let other = Token {
-        sid: token.sid.clone(),
+        sid: token.sid,
         ..Token::of(&user, iat)
     };
     let other = denied(store, &other, now).await;
@@ -58,7 +58,7 @@ pub async fn revocations_deny_token_session_and_user<S: RevocationStore + ?Sized
 
     let in_session = Token::of(&stranger, iat);
     let sid = RevocationTarget::Session {
-        handle: in_session.sid.clone(),
+        handle: in_session.sid,
     };
     revoke(store, sid, until).await;
     let mut answers = Vec::new();

@@ -327,13 +327,13 @@ pub async fn sessions_per_user_index<S: SessionStore + ?Sized>(store: &S) {
 
     let keep = &records[1].handle;
     let mut ended = end_user(store, &user, Some(keep), at).await;
-    ended.sort_by(|a, b| a.handle.cmp(&b.handle));
+    ended.sort_by_key(|a| a.handle);
     let mut expected: Vec<_> = records
         .iter()
         .filter(|r| r.handle != *keep)
         .cloned()
         .collect();
-    expected.sort_by(|a, b| a.handle.cmp(&b.handle));
+    expected.sort_by_key(|a| a.handle);
     assert_eq!(
         handles(&ended),
         handles(&expected),
@@ -446,7 +446,7 @@ pub async fn sessions_concurrent_end_answers_once<S: SessionStore + ?Sized>(stor
 
     let answers = all_at_once(TASKS, || {
         let store = Arc::clone(store);
-        let handle = record.handle.clone();
+        let handle = record.handle;
         async move { store.end_session(&handle, now).await.expect("end_session") }
     })
     .await;
@@ -499,7 +499,7 @@ fn rotated(record: &SessionRecord, at: SystemTime) -> SessionRecord {
 }
 
 fn handles(records: &[SessionRecord]) -> Vec<Handle> {
-    records.iter().map(|r| r.handle.clone()).collect()
+    records.iter().map(|r| r.handle).collect()
 }
 
 /// Asserts that `found` is `expected`, naming the fields that differ
@@ -544,7 +544,11 @@ async fn find<S: SessionStore + ?Sized>(
     handle: &Handle,
     now: SystemTime,
 ) -> Option<SessionRecord> {
-    store.find_session(handle, now).await.expect("find_session")
+    store
+        .find_session(handle, now)
+        .await
+        .expect("find_session")
+        .map(|record| SessionRecord::clone(&record))
 }
 
 async fn touch<S: SessionStore + ?Sized>(store: &S, handle: &Handle, at: SystemTime) {

@@ -137,7 +137,7 @@ impl Tokens {
             nbf: iat,
             jti: secret::b64(&secret::random::<16>()),
             roles: roles.to_vec(),
-            sid: sid.clone(),
+            sid: *sid,
         };
         let key = self.ring.signing();
         let token = sign(&key, &claims)?;
