@@ -170,6 +170,7 @@ pub enum KeyError {
 /// One key: its `kid`, its algorithm, and what signs and verifies with it.
 ///
 /// `Debug` prints the `kid` and the algorithm only.
+#[derive(Clone)]
 pub struct KeyPair {
     kid: String,
     algorithm: JwtAlgorithm,

@@ -1,0 +1,346 @@
+//! Behaviour of `Auth` that the HTTP surface does not show.
+
+use std::time::Duration;
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::password::Argon2Params;
+use crate::store::MemoryStore;
+
+const CHEAP: Argon2Params = Argon2Params {
+    memory_kib: 1024,
+    iterations: 1,
+    parallelism: 1,
+};
+
+async fn auth_on(store: MemoryStore, clock: &ManualClock) -> Auth {
+    Auth::builder()
+        .store(store)
+        .clock(clock.clone())
+        .argon2(CHEAP)
+        .build()
+        .unwrap()
+}
+
+fn cookie_of(login: &SessionLogin) -> String {
+    cookie_value(&login.cookie).to_owned()
+}
+
+fn get(cookie: &str) -> RequestInfo<'_> {
+    RequestInfo {
+        method: "GET",
+        session_cookie: Some(cookie),
+        ..RequestInfo::default()
+    }
+}
+
+#[tokio::test]
+async fn login_rehashes_a_password_hashed_with_weaker_parameters() {
+    let store = MemoryStore::new();
+    let clock = ManualClock::new();
+    let weak = auth_on(store.clone(), &clock).await;
+    weak.create_user("ann", "a long enough password", &["user"])
+        .await
+        .unwrap();
+    let before = store.find_user("ann").await.unwrap().unwrap().password_hash;
+
+    let strong = Auth::builder()
+        .store(store.clone())
+        .clock(clock.clone())
+        .argon2(Argon2Params {
+            memory_kib: 2048,
+            ..CHEAP
+        })
+        .build()
+        .unwrap();
+    strong
+        .issue_tokens("ann", "a long enough password")
+        .await
+        .unwrap();
+    let after = store.find_user("ann").await.unwrap().unwrap().password_hash;
+    assert_ne!(before, after);
+    assert!(after.contains("m=2048"), "{after}");
+    strong
+        .issue_tokens("ann", "a long enough password")
+        .await
+        .expect("the new hash verifies");
+}
+
+#[tokio::test]
+async fn last_seen_is_written_at_most_once_per_touch_interval() {
+    let store = MemoryStore::new();
+    let clock = ManualClock::new();
+    let auth = auth_on(store.clone(), &clock).await;
+    auth.create_user("ann", "a long enough password", &[])
+        .await
+        .unwrap();
+    let login = auth
+        .login_session("ann", "a long enough password", None)
+        .await
+        .unwrap();
+    let cookie = cookie_of(&login);
+    let handle = Credential::parse(&cookie).unwrap().handle;
+    let start = clock.now();
+    let last_seen = || async {
+        store
+            .find_session(&handle, clock.now())
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seen_at
+    };
+
+    // The idle timeout is 30 minutes, so writes come at most every 3.
+    clock.advance(Duration::from_secs(179));
+    auth.authenticate(&get(&cookie)).await.unwrap().unwrap();
+    assert_eq!(last_seen().await, start, "inside the interval: no write");
+    clock.advance(Duration::from_secs(1));
+    auth.authenticate(&get(&cookie)).await.unwrap().unwrap();
+    assert_eq!(last_seen().await, clock.now(), "at the interval: written");
+}
+
+#[tokio::test]
+async fn a_revocation_reaches_another_instance_within_the_bound() {
+    let store = MemoryStore::new();
+    let clock = ManualClock::new();
+    let here = auth_on(store.clone(), &clock).await;
+    let keys = here.keys().signing();
+    let there = Auth::builder()
+        .store(store.clone())
+        .clock(clock.clone())
+        .keys(KeyRing::new(clone_key(&keys)))
+        .argon2(CHEAP)
+        .build()
+        .unwrap();
+    here.create_user("ann", "a long enough password", &[])
+        .await
+        .unwrap();
+    let pair = here
+        .issue_tokens("ann", "a long enough password")
+        .await
+        .unwrap();
+    there
+        .verify_access_token(pair.access_token())
+        .await
+        .expect("instances sharing keys verify each other's tokens");
+
+    here.revoke(pair.access_token()).await.unwrap();
+    assert!(here.verify_access_token(pair.access_token()).await.is_err());
+    assert!(
+        there.verify_access_token(pair.access_token()).await.is_ok(),
+        "stale for at most the bound"
+    );
+    clock.advance(Duration::from_secs(1));
+    assert!(
+        there
+            .verify_access_token(pair.access_token())
+            .await
+            .is_err()
+    );
+}
+
+/// The same key material in a second key pair, as a second instance
+/// loading the same file would have.
+fn clone_key(key: &KeyPair) -> KeyPair {
+    key.clone()
+}
+
+#[tokio::test]
+async fn strict_revocation_sees_another_instance_at_once() {
+    let store = MemoryStore::new();
+    let clock = ManualClock::new();
+    let here = auth_on(store.clone(), &clock).await;
+    let there = Auth::builder()
+        .store(store.clone())
+        .clock(clock.clone())
+        .keys(KeyRing::new(clone_key(&here.keys().signing())))
+        .argon2(CHEAP)
+        .strict_revocation()
+        .build()
+        .unwrap();
+    here.create_user("ann", "a long enough password", &[])
+        .await
+        .unwrap();
+    let pair = here
+        .issue_tokens("ann", "a long enough password")
+        .await
+        .unwrap();
+    there
+        .verify_access_token(pair.access_token())
+        .await
+        .unwrap();
+    here.revoke(pair.access_token()).await.unwrap();
+    assert!(
+        there
+            .verify_access_token(pair.access_token())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_random_secret_with_a_real_handle_ends_nothing() {
+    let store = MemoryStore::new();
+    let clock = ManualClock::new();
+    let auth = auth_on(store.clone(), &clock).await;
+    auth.create_user("ann", "a long enough password", &[])
+        .await
+        .unwrap();
+    let login = auth
+        .login_session("ann", "a long enough password", None)
+        .await
+        .unwrap();
+    let pair = auth
+        .issue_tokens("ann", "a long enough password")
+        .await
+        .unwrap();
+    for real in [cookie_of(&login), pair.refresh_token().to_owned()] {
+        let handle = Credential::parse(&real).unwrap().handle;
+        let forged = Credential::generate(handle).expose();
+        assert!(auth.refresh(&forged).await.is_err());
+        auth.revoke(&forged).await.unwrap();
+        let relogin = auth
+            .login_session("ann", "a long enough password", Some(&forged))
+            .await
+            .unwrap();
+        drop(relogin);
+        assert!(
+            store
+                .find_session(&handle, clock.now())
+                .await
+                .unwrap()
+                .is_some(),
+            "the session named by the forged value lives on"
+        );
+    }
+    assert!(auth.refresh(pair.refresh_token()).await.is_ok());
+}
+
+#[tokio::test]
+async fn tokens_of_a_dropped_key_are_refused_even_when_cached() {
+    let clock = ManualClock::new();
+    let auth = auth_on(MemoryStore::new(), &clock).await;
+    auth.create_user("ann", "a long enough password", &[])
+        .await
+        .unwrap();
+    let pair = auth
+        .issue_tokens("ann", "a long enough password")
+        .await
+        .unwrap();
+    auth.verify_access_token(pair.access_token()).await.unwrap();
+    auth.rotate_keys().await.unwrap();
+    auth.verify_access_token(pair.access_token())
+        .await
+        .expect("the old key verifies until it retires");
+    let retire = auth.config().revocation_horizon();
+    let now = clock.now() + retire;
+    assert!(auth.keys().prune(now), "the old key is dropped");
+    assert!(matches!(
+        auth.verify_access_token(pair.access_token()).await,
+        Err(AuthError::InvalidToken(TokenRejection::UnknownKey))
+    ));
+}
+
+#[tokio::test]
+async fn store_outage_fails_closed() {
+    struct Down;
+
+    #[async_trait::async_trait]
+    impl SessionStore for Down {
+        async fn create_session(&self, _: &SessionRecord) -> Result<(), crate::StoreError> {
+            Err(crate::StoreError::unavailable("down"))
+        }
+        async fn find_session(
+            &self,
+            _: &Handle,
+            _: SystemTime,
+        ) -> Result<Option<Arc<SessionRecord>>, crate::StoreError> {
+            Err(crate::StoreError::unavailable("down"))
+        }
+        async fn touch_session(&self, _: &Handle, _: SystemTime) -> Result<(), crate::StoreError> {
+            Err(crate::StoreError::unavailable("down"))
+        }
+        async fn replace_session(
+            &self,
+            _: &SessionRecord,
+            _: u64,
+            _: SystemTime,
+        ) -> Result<bool, crate::StoreError> {
+            Err(crate::StoreError::unavailable("down"))
+        }
+        async fn end_session(
+            &self,
+            _: &Handle,
+            _: SystemTime,
+        ) -> Result<Option<SessionRecord>, crate::StoreError> {
+            Err(crate::StoreError::unavailable("down"))
+        }
+        async fn list_sessions(
+            &self,
+            _: &str,
+            _: SystemTime,
+        ) -> Result<Vec<SessionRecord>, crate::StoreError> {
+            Err(crate::StoreError::unavailable("down"))
+        }
+        async fn end_user_sessions(
+            &self,
+            _: &str,
+            _: Option<&Handle>,
+            _: SystemTime,
+        ) -> Result<Vec<SessionRecord>, crate::StoreError> {
+            Err(crate::StoreError::unavailable("down"))
+        }
+        async fn ping(&self) -> Result<(), crate::StoreError> {
+            Err(crate::StoreError::unavailable("down"))
+        }
+    }
+
+    let auth = Auth::builder().argon2(CHEAP).build().unwrap();
+    let cookie = Credential::generate(Handle::generate()).expose();
+    let refresh = Credential::generate(Handle::generate()).expose();
+    let broken = Auth {
+        inner: Arc::new(Inner {
+            sessions: Arc::new(Down),
+            ..clone_inner(&auth)
+        }),
+    };
+    assert!(matches!(
+        broken.authenticate(&get(&cookie)).await,
+        Err(AuthError::StoreUnavailable(_))
+    ));
+    assert!(matches!(
+        broken.refresh(&refresh).await,
+        Err(AuthError::StoreUnavailable(_))
+    ));
+    assert!(matches!(
+        broken.health().await,
+        Err(AuthError::StoreUnavailable(_))
+    ));
+}
+
+/// The parts of an `Auth` a test swaps one store out of.
+fn clone_inner(auth: &Auth) -> Inner {
+    let inner = &auth.inner;
+    Inner {
+        config: inner.config.clone(),
+        clock: inner.clock.clone(),
+        sessions: inner.sessions.clone(),
+        throttle: inner.throttle.clone(),
+        users: inner.users.clone(),
+        revocations: RevocationCache::new(
+            Arc::new(MemoryStore::new()),
+            inner.config.revocation_staleness,
+        ),
+        tokens: Tokens::new(
+            inner.tokens.ring().clone(),
+            crate::token::access::TokenRules {
+                issuer: inner.config.issuer.clone(),
+                audience: inner.config.audience.clone(),
+                leeway: inner.config.leeway,
+                ttl: inner.config.access_ttl,
+            },
+            16,
+        ),
+        hasher: inner.hasher.clone(),
+    }
+}
