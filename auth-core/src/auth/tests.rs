@@ -344,3 +344,86 @@ fn clone_inner(auth: &Auth) -> Inner {
         hasher: inner.hasher.clone(),
     }
 }
+
+/// Collects every formatted log line.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn no_secret_reaches_a_log_line_or_debug_output() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let password = "a long enough password";
+    let mut secrets: Vec<String> = vec![password.into(), "a wrong password!".into()];
+    let mut debug = String::new();
+    runtime.block_on(async {
+        let clock = ManualClock::new();
+        let auth = auth_on(MemoryStore::new(), &clock).await;
+        auth.signup("ann", password).await.unwrap();
+        let _ = auth.login_session("ann", "a wrong password!", None).await;
+        let login = auth.login_session("ann", password, None).await.unwrap();
+        let cookie = cookie_of(&login);
+        let post = RequestInfo {
+            method: "POST",
+            session_cookie: Some(&cookie),
+            csrf_token: Some("forged"),
+            ..RequestInfo::default()
+        };
+        let _ = auth.authenticate(&post).await;
+        let identity = auth.authenticate(&get(&cookie)).await.unwrap().unwrap();
+        let pair = auth.issue_tokens("ann", password).await.unwrap();
+        let next = auth.refresh(pair.refresh_token()).await.unwrap();
+        let _ = auth.refresh(pair.refresh_token()).await;
+        let bad = format!("{}x", next.access_token());
+        let _ = auth.verify_access_token(&bad).await;
+        auth.revoke(next.access_token()).await.unwrap();
+        let _ = auth.verify_access_token(next.access_token()).await;
+        auth.change_password(&identity, password, "another long password")
+            .await
+            .unwrap();
+        debug = format!(
+            "{login:?} {pair:?} {next:?} {identity:?} {post:?} {:?} {auth:?}",
+            login.cookie
+        );
+        secrets.extend([
+            cookie.clone(),
+            login.csrf_token.clone(),
+            pair.access_token().into(),
+            pair.refresh_token().into(),
+            next.access_token().into(),
+            next.refresh_token().into(),
+            "another long password".into(),
+        ]);
+    });
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("session login"),
+        "events were captured: {logs}"
+    );
+    for secret in &secrets {
+        // The secret half of a `HANDLE.SECRET` value, or the whole value.
+        let tail = secret.rsplit('.').next().unwrap();
+        assert!(!logs.contains(tail), "a secret reached the logs");
+        assert!(!debug.contains(tail), "a secret reached Debug output");
+    }
+}
