@@ -206,7 +206,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionHandle {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        identity::<Session>(parts).map(|id| Self(id.session_handle().clone()))
+        identity::<Session>(parts).map(|id| Self(*id.session_handle()))
     }
 }
 
