@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use auth_core::store::MemoryStore;
+use auth_core::store::{MemoryStore, Store};
 use auth_core::{Auth, AuthBuilder, Clock, JwtAlgorithm, KeyPair, KeyRing, SystemClock};
 
 /// Bad configuration: the variable at fault and what is wrong, on one line.
@@ -144,7 +144,26 @@ impl DemoConfig {
     ///
     /// As [`build_auth`](Self::build_auth).
     pub async fn build_auth_with(&self, clock: impl Clock) -> Result<Auth, ConfigError> {
-        let builder = Auth::builder()
+        let builder = self.with_store(self.builder(clock)?).await?;
+        finish(builder).await
+    }
+
+    /// As [`build_auth_with`](Self::build_auth_with), on `store` instead of
+    /// the one `STORE_URL` names (tests give each demo its own key prefix).
+    ///
+    /// # Errors
+    ///
+    /// As [`build_auth`](Self::build_auth).
+    pub async fn build_auth_on<S: Store>(
+        &self,
+        clock: impl Clock,
+        store: S,
+    ) -> Result<Auth, ConfigError> {
+        finish(self.builder(clock)?.store(store)).await
+    }
+
+    fn builder(&self, clock: impl Clock) -> Result<AuthBuilder, ConfigError> {
+        Ok(Auth::builder()
             .clock(clock)
             .keys(self.key_ring()?)
             .issuer(&self.issuer)
@@ -156,19 +175,7 @@ impl DemoConfig {
             .idle_timeout(self.session_idle)
             .absolute_timeout(self.session_absolute)
             .lockout(self.login_max_failures, self.login_lockout)
-            .secure_cookies(self.secure_cookies);
-        let auth = self
-            .with_store(builder)
-            .await?
-            .build()
-            .map_err(|e| bad("configuration", e.to_string()))?;
-        auth.health()
-            .await
-            .map_err(|_| bad("STORE_URL", "the store does not answer"))?;
-        seed(&auth)
-            .await
-            .map_err(|_| bad("STORE_URL", "seeding the demo users failed"))?;
-        Ok(auth)
+            .secure_cookies(self.secure_cookies))
     }
 
     fn key_ring(&self) -> Result<KeyRing, ConfigError> {
@@ -190,7 +197,13 @@ impl DemoConfig {
         let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
         match scheme {
             "memory" => Ok(builder.store(MemoryStore::new())),
-            "redis" | "rediss" | "postgres" | "postgresql" | "sqlite" => Err(bad(
+            "redis" | "rediss" => {
+                let store = auth_store_redis::RedisStore::connect(url)
+                    .await
+                    .map_err(|_| bad("STORE_URL", "cannot connect to Redis"))?;
+                Ok(builder.store(store))
+            }
+            "postgres" | "postgresql" | "sqlite" => Err(bad(
                 "STORE_URL",
                 format!("the {scheme} store is not part of this build yet"),
             )),
@@ -200,6 +213,20 @@ impl DemoConfig {
             )),
         }
     }
+}
+
+/// Builds the `Auth`, checks that its store answers and seeds the users.
+async fn finish(builder: AuthBuilder) -> Result<Auth, ConfigError> {
+    let auth = builder
+        .build()
+        .map_err(|e| bad("configuration", e.to_string()))?;
+    auth.health()
+        .await
+        .map_err(|_| bad("STORE_URL", "the store does not answer"))?;
+    seed(&auth)
+        .await
+        .map_err(|_| bad("STORE_URL", "seeding the demo users failed"))?;
+    Ok(auth)
 }
 
 /// Creates the demo users unless they exist; an existing account is kept as

@@ -8,7 +8,6 @@ use examples::config::DemoConfig;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    examples::init_tracing();
     let config = match DemoConfig::from_env() {
         Ok(config) => config,
         Err(error) => return fail(&error),
@@ -17,6 +16,9 @@ async fn main() -> ExitCode {
         Ok(auth) => auth,
         Err(error) => return fail(&error),
     };
+    // Logging starts once configuration is settled, so that bad
+    // configuration is reported on exactly one line.
+    examples::init_tracing();
     let listener = match tokio::net::TcpListener::bind(config.addr).await {
         Ok(listener) => listener,
         Err(error) => return fail(&format!("DEMO_ADDR: cannot listen: {error}")),
