@@ -20,66 +20,10 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 
 use auth_core::api::{BodyError, MAX_BODY_BYTES, is_json_content_type, parse_json};
-use auth_core::{AuthError, Handle, Identity};
+use auth_core::{AnyMode, AuthError, Handle, Identity, Mode, Role, Session};
 
 use crate::error::ApiError;
 use crate::middleware::{AuthContext, AuthOutcome};
-
-/// Which credentials an extractor accepts.
-///
-/// [`AnyMode`] takes a session cookie or a bearer token, [`Bearer`] only a
-/// token and [`Session`] only a cookie. An identity of the other kind
-/// counts as none: the request is refused as unauthenticated.
-pub trait Mode {
-    /// Whether `identity` counts in this mode.
-    fn accepts(identity: &Identity) -> bool;
-}
-
-/// A session cookie or a bearer token.
-#[derive(Debug, Clone, Copy)]
-pub struct AnyMode;
-
-/// A bearer access token only.
-#[derive(Debug, Clone, Copy)]
-pub struct Bearer;
-
-/// A session cookie only.
-#[derive(Debug, Clone, Copy)]
-pub struct Session;
-
-impl Mode for AnyMode {
-    fn accepts(_: &Identity) -> bool {
-        true
-    }
-}
-
-impl Mode for Bearer {
-    fn accepts(identity: &Identity) -> bool {
-        !identity.is_session()
-    }
-}
-
-impl Mode for Session {
-    fn accepts(identity: &Identity) -> bool {
-        identity.is_session()
-    }
-}
-
-/// A role that [`RequireRole`] demands.
-///
-/// ```
-/// use auth_actix::Role;
-///
-/// struct Admin;
-///
-/// impl Role for Admin {
-///     const NAME: &'static str = "admin";
-/// }
-/// ```
-pub trait Role {
-    /// The role's name, as kept in the user's roles.
-    const NAME: &'static str;
-}
 
 /// The identity of an authenticated request, in mode `M`.
 ///
@@ -143,7 +87,7 @@ impl<M: Mode> FromRequest for Authenticated<M> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(required::<M>(req).map(|(identity, _)| Self {
+        ready(required(req, M::ACCEPT, None).map(|(identity, _)| Self {
             identity,
             mode: PhantomData,
         }))
@@ -194,12 +138,12 @@ impl FromRequest for MaybeAuthenticated {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            outcome(req).and_then(|(outcome, context)| match outcome.into_inner() {
-                Ok(identity) => Ok(Self(identity)),
-                Err(error) => Err(context.error(error)),
-            }),
-        )
+        ready(outcome(req).and_then(|(outcome, context)| {
+            outcome
+                .optional()
+                .map(Self)
+                .map_err(|error| context.error(error))
+        }))
     }
 }
 
@@ -259,17 +203,12 @@ impl<R: Role, M: Mode> FromRequest for RequireRole<R, M> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(required::<M>(req).and_then(|(identity, context)| {
-            if identity.has_role(R::NAME) {
-                Ok(Self {
-                    identity,
-                    role: PhantomData,
-                })
-            } else {
-                tracing::trace!(role = R::NAME, "role missing");
-                Err(context.error(AuthError::InsufficientScope))
-            }
-        }))
+        ready(
+            required(req, M::ACCEPT, Some(R::NAME)).map(|(identity, _)| Self {
+                identity,
+                role: PhantomData,
+            }),
+        )
     }
 }
 
@@ -315,10 +254,12 @@ impl FromRequest for SessionHandle {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(required::<Session>(req).map(|(identity, _)| Self {
-            handle: *identity.session_handle(),
-            identity,
-        }))
+        ready(
+            required(req, Session::ACCEPT, None).map(|(identity, _)| Self {
+                handle: *identity.session_handle(),
+                identity,
+            }),
+        )
     }
 }
 
@@ -402,12 +343,16 @@ fn outcome(req: &HttpRequest) -> Result<(AuthOutcome, AuthContext), ApiError> {
     Ok((outcome, context))
 }
 
-/// The identity of mode `M`, or the error that refuses the request.
-pub(crate) fn required<M: Mode>(req: &HttpRequest) -> Result<(Identity, AuthContext), ApiError> {
+/// The identity a route requires, judged by the core from the request's
+/// outcome, or the error that refuses the request.
+pub(crate) fn required(
+    req: &HttpRequest,
+    accept: auth_core::Accept,
+    role: Option<&str>,
+) -> Result<(Identity, AuthContext), ApiError> {
     let (outcome, context) = outcome(req)?;
-    match outcome.into_inner() {
-        Ok(Some(identity)) if M::accepts(&identity) => Ok((identity, context)),
-        Ok(_) => Err(context.error(AuthError::MissingCredentials)),
+    match outcome.require(accept, role) {
+        Ok(identity) => Ok((identity, context)),
         Err(error) => Err(context.error(error)),
     }
 }

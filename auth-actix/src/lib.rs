@@ -86,9 +86,7 @@ mod extract;
 pub mod middleware;
 pub mod routes;
 
+pub use auth_core::{AnyMode, Bearer, Mode, Role, Session};
 pub use error::{ApiError, ErrorBodyFn, default_error_body};
-pub use extract::{
-    AnyMode, Authenticated, Bearer, Json, MaybeAuthenticated, Mode, RequireRole, Role, Session,
-    SessionHandle,
-};
+pub use extract::{Authenticated, Json, MaybeAuthenticated, RequireRole, SessionHandle};
 pub use middleware::{AuthContext, AuthMiddleware, AuthOutcome, AuthService, CSRF_HEADER};

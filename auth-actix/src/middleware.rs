@@ -39,7 +39,7 @@ use actix_web::http::header::{self, HeaderMap, HeaderName};
 use actix_web::http::{Method, header::HeaderValue};
 use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 
-use auth_core::{Auth, AuthError, Identity, RequestInfo, find_cookie};
+use auth_core::{Auth, AuthError, RequestInfo, find_cookie};
 
 use crate::error::{ApiError, ErrorBodyFn, default_error_body};
 
@@ -141,9 +141,8 @@ where
                 let auth = &context.auth;
                 let outcome = auth
                     .authenticate(&request_info(&req, auth.cookie_name()))
-                    .await
-                    .map_err(Arc::new);
-                req.extensions_mut().insert(AuthOutcome(outcome));
+                    .await;
+                req.extensions_mut().insert(AuthOutcome::from(outcome));
             }
             req.extensions_mut().insert(context.clone());
 
@@ -170,28 +169,10 @@ where
 ///     }
 /// }
 /// ```
-#[derive(Clone, Debug)]
-pub struct AuthOutcome(Result<Option<Identity>, Arc<AuthError>>);
-
-impl AuthOutcome {
-    /// The identity, if the request was authenticated.
-    pub fn identity(&self) -> Option<&Identity> {
-        self.0.as_ref().ok().and_then(Option::as_ref)
-    }
-
-    /// The decision, borrowed.
-    pub fn result(&self) -> Result<Option<&Identity>, &AuthError> {
-        match &self.0 {
-            Ok(identity) => Ok(identity.as_ref()),
-            Err(error) => Err(error),
-        }
-    }
-
-    /// The decision.
-    pub fn into_inner(self) -> Result<Option<Identity>, Arc<AuthError>> {
-        self.0
-    }
-}
+///
+/// It is auth-core's [`Outcome`](auth_core::Outcome), which also decides
+/// what each route may accept.
+pub type AuthOutcome = auth_core::Outcome;
 
 /// The [`Auth`] serving a request and the middleware's rendering settings,
 /// kept in the request's extensions by [`AuthMiddleware`].

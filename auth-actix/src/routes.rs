@@ -41,7 +41,9 @@ use auth_core::api::{
 };
 
 use crate::error::ApiError;
-use crate::extract::{Authenticated, Bearer, Json, RequireRole, Role, Session};
+use auth_core::{Bearer, Role, Session};
+
+use crate::extract::{Authenticated, Json, RequireRole};
 use crate::middleware::{AuthContext, session_cookie};
 
 /// Cookie sessions:

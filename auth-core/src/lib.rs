@@ -85,6 +85,7 @@ mod auth;
 pub mod clock;
 mod config;
 pub mod error;
+mod outcome;
 pub mod password;
 mod request;
 mod revocation;
@@ -98,6 +99,7 @@ pub use auth::{Auth, AuthBuilder, BuildError, SessionInfo, SessionLogin, TokenPa
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::AuthConfig;
 pub use error::{AuthError, StoreError, TokenRejection};
+pub use outcome::{Accept, AnyMode, Bearer, Mode, Outcome, Role, Session};
 pub use password::Argon2Params;
 pub use request::{Identity, RequestInfo, SetCookie, bearer_token, find_cookie, is_safe_method};
 pub use secret::{Handle, SecretHash};

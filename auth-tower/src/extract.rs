@@ -7,63 +7,12 @@
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-use auth_core::{AuthError, Handle, Identity};
+use auth_core::{AnyMode, AuthError, Handle, Identity, Mode, Role, Session};
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
 use crate::middleware::{AuthContext, AuthOutcome};
 use crate::rejection::AuthRejection;
-
-/// Which credentials an extractor accepts.
-pub trait Mode: Send + Sync + 'static {
-    /// Whether an identity authenticated this way counts.
-    fn accepts(identity: &Identity) -> bool;
-}
-
-/// Accepts a bearer token or a session cookie.
-#[derive(Debug, Clone, Copy)]
-pub struct AnyMode;
-
-/// Accepts only a bearer access token.
-#[derive(Debug, Clone, Copy)]
-pub struct Bearer;
-
-/// Accepts only a session cookie.
-#[derive(Debug, Clone, Copy)]
-pub struct Session;
-
-impl Mode for AnyMode {
-    fn accepts(_: &Identity) -> bool {
-        true
-    }
-}
-
-impl Mode for Bearer {
-    fn accepts(identity: &Identity) -> bool {
-        !identity.is_session()
-    }
-}
-
-impl Mode for Session {
-    fn accepts(identity: &Identity) -> bool {
-        identity.is_session()
-    }
-}
-
-/// A role a route requires, named by a type.
-///
-/// ```
-/// use auth_tower::Role;
-///
-/// struct Admin;
-/// impl Role for Admin {
-///     const NAME: &'static str = "admin";
-/// }
-/// ```
-pub trait Role: Send + Sync + 'static {
-    /// The role's name, as in the user's roles.
-    const NAME: &'static str;
-}
 
 /// The identity of an authenticated request; 401 when there is none.
 ///
@@ -147,17 +96,20 @@ impl<R, M> Deref for RequireRole<R, M> {
     }
 }
 
-/// The identity accepted by mode `M`, from the request's outcome.
-pub(crate) fn identity<M: Mode>(parts: &Parts) -> Result<Identity, AuthRejection> {
+/// The identity a route requires, judged by the core from the request's
+/// outcome.
+pub(crate) fn required(
+    parts: &Parts,
+    accept: auth_core::Accept,
+    role: Option<&str>,
+) -> Result<Identity, AuthRejection> {
     let context = parts.extensions.get::<AuthContext>().cloned();
     let Some(outcome) = parts.extensions.get::<AuthOutcome>() else {
         return Err(missing_layer(context));
     };
-    match &outcome.0 {
-        Ok(Some(identity)) if M::accepts(identity) => Ok(identity.clone()),
-        Ok(_) => Err(AuthRejection::new(AuthError::MissingCredentials, context)),
-        Err(error) => Err(AuthRejection::new(error.clone(), context)),
-    }
+    outcome
+        .require(accept, role)
+        .map_err(|error| AuthRejection::new(error, context))
 }
 
 fn missing_layer(context: Option<AuthContext>) -> AuthRejection {
@@ -170,7 +122,7 @@ impl<S: Send + Sync, M: Mode> FromRequestParts<S> for Authenticated<M> {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        identity::<M>(parts).map(|id| Self(id, PhantomData))
+        required(parts, M::ACCEPT, None).map(|id| Self(id, PhantomData))
     }
 }
 
@@ -181,8 +133,10 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeAuthenticated {
         let context = parts.extensions.get::<AuthContext>().cloned();
         match parts.extensions.get::<AuthOutcome>() {
             None => Err(missing_layer(context)),
-            Some(AuthOutcome(Ok(identity))) => Ok(Self(identity.clone())),
-            Some(AuthOutcome(Err(error))) => Err(AuthRejection::new(error.clone(), context)),
+            Some(outcome) => outcome
+                .optional()
+                .map(Self)
+                .map_err(|error| AuthRejection::new(error, context)),
         }
     }
 }
@@ -191,14 +145,7 @@ impl<S: Send + Sync, R: Role, M: Mode> FromRequestParts<S> for RequireRole<R, M>
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let identity = identity::<M>(parts)?;
-        if identity.has_role(R::NAME) {
-            Ok(Self(identity, PhantomData))
-        } else {
-            tracing::debug!(user = identity.username(), role = R::NAME, "role missing");
-            let context = parts.extensions.get::<AuthContext>().cloned();
-            Err(AuthRejection::new(AuthError::InsufficientScope, context))
-        }
+        required(parts, M::ACCEPT, Some(R::NAME)).map(|id| Self(id, PhantomData))
     }
 }
 
@@ -206,7 +153,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionHandle {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        identity::<Session>(parts).map(|id| Self(*id.session_handle()))
+        required(parts, Session::ACCEPT, None).map(|id| Self(*id.session_handle()))
     }
 }
 

@@ -51,11 +51,9 @@ mod rejection;
 #[cfg(feature = "axum")]
 pub mod routes;
 
+pub use auth_core::{AnyMode, Bearer, Mode, Role, Session};
 #[cfg(feature = "axum")]
-pub use extract::{
-    AnyMode, Authenticated, Bearer, MaybeAuthenticated, Mode, RequireRole, Role, Session,
-    SessionHandle,
-};
+pub use extract::{Authenticated, MaybeAuthenticated, RequireRole, SessionHandle};
 #[cfg(feature = "axum")]
 pub use json::Json;
 pub use middleware::{AuthContext, AuthLayer, AuthOutcome, AuthService, CSRF_HEADER, ErrorBodyFn};

@@ -29,7 +29,9 @@ use axum::{Json as JsonBody, Router};
 use http::header::{CACHE_CONTROL, COOKIE, PRAGMA, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
-use crate::extract::{Authenticated, Bearer, RequireRole, Role, Session};
+use auth_core::{Bearer, Role, Session};
+
+use crate::extract::{Authenticated, RequireRole};
 use crate::json::Json;
 use crate::middleware::AuthContext;
 use crate::rejection::AuthRejection;

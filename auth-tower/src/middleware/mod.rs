@@ -36,10 +36,7 @@ mod future;
 mod layer;
 mod service;
 
-use std::fmt;
-use std::sync::Arc;
-
-use auth_core::{Auth, AuthError, Identity};
+use auth_core::{Auth, AuthError};
 
 pub use future::ResponseFuture;
 pub use layer::AuthLayer;
@@ -48,34 +45,10 @@ pub use service::{AuthService, CSRF_HEADER};
 /// Shapes the JSON body of an error response.
 pub type ErrorBodyFn = fn(&AuthError) -> serde_json::Value;
 
-/// What the middleware found out about a request.
-#[derive(Clone)]
-pub struct AuthOutcome(pub(crate) Result<Option<Identity>, Arc<AuthError>>);
-
-impl AuthOutcome {
-    /// The identity, if the request was authenticated.
-    pub fn identity(&self) -> Option<&Identity> {
-        self.0.as_ref().ok().and_then(Option::as_ref)
-    }
-
-    /// The whole answer: an identity, none, or why the credentials sent
-    /// were refused.
-    pub fn result(&self) -> Result<Option<&Identity>, &AuthError> {
-        match &self.0 {
-            Ok(identity) => Ok(identity.as_ref()),
-            Err(error) => Err(error),
-        }
-    }
-}
-
-impl fmt::Debug for AuthOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            Ok(identity) => f.debug_tuple("AuthOutcome").field(identity).finish(),
-            Err(error) => f.debug_tuple("AuthOutcome").field(&error.code()).finish(),
-        }
-    }
-}
+/// What the middleware found out about a request: auth-core's
+/// [`Outcome`](auth_core::Outcome), which also decides what each route may
+/// accept.
+pub type AuthOutcome = auth_core::Outcome;
 
 /// The [`Auth`] and rendering settings, put in the request's extensions by
 /// the middleware for extractors and routes.

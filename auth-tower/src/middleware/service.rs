@@ -1,4 +1,3 @@
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use auth_core::{RequestInfo, find_cookie};
@@ -68,9 +67,7 @@ where
                     let info = request_info(request.method(), request.headers(), cookie_name);
                     context.auth.authenticate(&info).await
                 };
-                request
-                    .extensions_mut()
-                    .insert(AuthOutcome(outcome.map_err(Arc::new)));
+                request.extensions_mut().insert(AuthOutcome::from(outcome));
             }
             request.extensions_mut().insert(context);
             inner.call(request).await
