@@ -25,6 +25,7 @@ pub struct AuthConfig {
     pub(crate) revocation_staleness: Duration,
     pub(crate) argon2: Argon2Params,
     pub(crate) token_cache_capacity: usize,
+    pub(crate) session_cache_capacity: usize,
     pub(crate) realm: String,
 }
 
@@ -52,6 +53,7 @@ impl Default for AuthConfig {
             revocation_staleness: Duration::from_secs(1),
             argon2: Argon2Params::default(),
             token_cache_capacity: 10_000,
+            session_cache_capacity: 10_000,
             realm: "auth-demo".into(),
         }
     }

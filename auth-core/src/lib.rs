@@ -90,6 +90,7 @@ pub mod password;
 mod request;
 mod revocation;
 pub mod secret;
+mod session_cache;
 pub mod store;
 #[cfg(feature = "test-kit")]
 pub mod testkit;

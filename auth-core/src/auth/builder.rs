@@ -9,6 +9,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{AuthConfig, MAX_LEEWAY};
 use crate::password::{Argon2Params, Hasher};
 use crate::revocation::RevocationCache;
+use crate::session_cache::SessionCache;
 use crate::store::{
     LockoutPolicy, LoginThrottle, MemoryStore, RevocationStore, SessionStore, Store, UserStore,
 };
@@ -218,6 +219,15 @@ impl AuthBuilder {
         self
     }
 
+    /// Cookie sessions kept in memory between requests, for stores that
+    /// announce ended sessions (see
+    /// [`SessionStore::session_signal`](crate::store::SessionStore::session_signal));
+    /// zero reads the store on every request. Defaults to 10 000.
+    pub fn session_cache_capacity(mut self, capacity: usize) -> Self {
+        self.config.session_cache_capacity = capacity;
+        self
+    }
+
     /// The realm of `WWW-Authenticate` challenges. Defaults to `auth-demo`.
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
         self.config.realm = realm.into();
@@ -269,6 +279,11 @@ impl AuthBuilder {
         };
         let tokens = Tokens::new(Arc::new(ring), rules, config.token_cache_capacity);
         let revocations = RevocationCache::new(parts.revocations, config.revocation_staleness);
+        let session_cache = parts
+            .sessions
+            .session_signal()
+            .filter(|_| config.session_cache_capacity > 0)
+            .map(|signal| SessionCache::new(signal, config.session_cache_capacity));
         Ok(Auth {
             inner: Arc::new(Inner {
                 clock: self.clock,
@@ -278,6 +293,7 @@ impl AuthBuilder {
                 revocations,
                 tokens,
                 hasher,
+                session_cache,
                 config,
             }),
         })

@@ -11,6 +11,7 @@ use crate::password::{self, Hasher, Verdict};
 use crate::request::{Identity, RequestInfo, SetCookie, Via, bearer_token, is_safe_method};
 use crate::revocation::RevocationCache;
 use crate::secret::{self, Credential, Handle, Purpose, SecretHash};
+use crate::session_cache::SessionCache;
 use crate::store::{
     LoginThrottle, Revocation, RevocationQuery, RevocationTarget, SPENT_HISTORY, SessionKind,
     SessionRecord, SessionStore, UserRecord, UserStore,
@@ -55,6 +56,7 @@ struct Inner {
     revocations: RevocationCache,
     tokens: Tokens,
     hasher: Hasher,
+    session_cache: Option<SessionCache>,
 }
 
 impl fmt::Debug for Auth {
@@ -310,10 +312,7 @@ impl Auth {
         if let Some(cookie) = current_cookie
             && let Some((old, _)) = self.live_cookie_session(cookie).await?
         {
-            self.inner
-                .sessions
-                .end_session(&old.handle, self.now())
-                .await?;
+            self.end_stored(&old.handle, self.now()).await?;
         }
         let (cookie, csrf_token) = self
             .start_cookie_session(&user.username, &user.roles)
@@ -335,12 +334,7 @@ impl Auth {
     /// [`AuthError::StoreUnavailable`].
     pub async fn logout(&self, identity: &Identity) -> Result<SetCookie, AuthError> {
         let now = self.now();
-        if let Some(record) = self
-            .inner
-            .sessions
-            .end_session(identity.session_handle(), now)
-            .await?
-        {
+        if let Some(record) = self.end_stored(identity.session_handle(), now).await? {
             self.deny_family(&record, now).await?;
         }
         tracing::info!(user = identity.username(), session = %identity.session_handle(), "logout");
@@ -401,7 +395,7 @@ impl Auth {
         if record.is_none_or(|r| r.user != identity.username()) {
             return Err(AuthError::NotFound);
         }
-        let Some(record) = self.inner.sessions.end_session(&handle, now).await? else {
+        let Some(record) = self.end_stored(&handle, now).await? else {
             return Err(AuthError::NotFound);
         };
         self.deny_family(&record, now).await?;
@@ -519,13 +513,7 @@ impl Auth {
                         || is_previous(&r, &hash)
                         || r.spent.iter().any(|h| h.matches(&hash)))
             });
-            if known
-                && let Some(record) = self
-                    .inner
-                    .sessions
-                    .end_session(&credential.handle, now)
-                    .await?
-            {
+            if known && let Some(record) = self.end_stored(&credential.handle, now).await? {
                 self.deny_family(&record, now).await?;
                 tracing::info!(user = %record.user, family = %record.handle, "refresh token revoked");
             }
@@ -694,11 +682,7 @@ impl Auth {
             return Ok(None);
         };
         let now = self.now();
-        let record = self
-            .inner
-            .sessions
-            .find_session(&credential.handle, now)
-            .await?;
+        let record = self.find_cookie_record(&credential.handle, now).await?;
         let Some(record) = record.filter(|r| r.kind == SessionKind::Cookie) else {
             tracing::debug!(session = %credential.handle, "session cookie names no live session");
             return Ok(None);
@@ -708,6 +692,47 @@ impl Auth {
             return Ok(None);
         }
         Ok(Some((record, credential)))
+    }
+
+    /// A session record from the cache while the store's signal vouches
+    /// for it, else from the store (and then kept).
+    async fn find_cookie_record(
+        &self,
+        handle: &Handle,
+        now: SystemTime,
+    ) -> Result<Option<Arc<SessionRecord>>, AuthError> {
+        let cache = self.inner.session_cache.as_ref();
+        if let Some(record) = cache.and_then(|c| c.get(handle, now)) {
+            return Ok(Some(record));
+        }
+        // The stamp is taken before the read, so that an end announced
+        // meanwhile makes the entry stale rather than wrongly fresh.
+        let stamp = cache.and_then(SessionCache::stamp);
+        let record = self.inner.sessions.find_session(handle, now).await?;
+        if let (Some(cache), Some(stamp), Some(record)) = (cache, stamp, &record)
+            && record.kind == SessionKind::Cookie
+        {
+            cache.insert(Arc::clone(record), stamp);
+        }
+        Ok(record)
+    }
+
+    /// Ends one session in the store and forgets it here, after the end
+    /// too, in case a request read it back meanwhile.
+    async fn end_stored(
+        &self,
+        handle: &Handle,
+        now: SystemTime,
+    ) -> Result<Option<SessionRecord>, AuthError> {
+        let forget = || {
+            if let Some(cache) = &self.inner.session_cache {
+                cache.forget(handle);
+            }
+        };
+        forget();
+        let ended = self.inner.sessions.end_session(handle, now).await?;
+        forget();
+        Ok(ended)
     }
 
     async fn touch(&self, record: &SessionRecord) -> Result<(), AuthError> {
@@ -720,6 +745,9 @@ impl Auth {
                 .sessions
                 .touch_session(&record.handle, now)
                 .await?;
+            if let Some(cache) = &self.inner.session_cache {
+                cache.touched(&record.handle, now);
+            }
         }
         Ok(())
     }
@@ -793,7 +821,7 @@ impl Auth {
             family = %record.handle,
             "spent refresh token presented again; its family ends"
         );
-        self.inner.sessions.end_session(&record.handle, now).await?;
+        self.end_stored(&record.handle, now).await?;
         self.deny_family(record, now).await
     }
 
@@ -826,6 +854,9 @@ impl Auth {
             .sessions
             .end_user_sessions(user, keep, now)
             .await?;
+        if let Some(cache) = &self.inner.session_cache {
+            ended.iter().for_each(|r| cache.forget(&r.handle));
+        }
         for record in &ended {
             self.deny_family(record, now).await?;
         }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::*;
 use crate::clock::ManualClock;
 use crate::password::Argon2Params;
+use crate::session_cache::SessionCache;
 use crate::store::MemoryStore;
 
 const CHEAP: Argon2Params = Argon2Params {
@@ -342,6 +343,7 @@ fn clone_inner(auth: &Auth) -> Inner {
             16,
         ),
         hasher: inner.hasher.clone(),
+        session_cache: None,
     }
 }
 
@@ -426,4 +428,167 @@ fn no_secret_reaches_a_log_line_or_debug_output() {
         assert!(!logs.contains(tail), "a secret reached the logs");
         assert!(!debug.contains(tail), "a secret reached Debug output");
     }
+}
+
+/// A memory store that counts session reads and offers a signal the test
+/// drives.
+#[derive(Clone)]
+struct Signalled {
+    inner: MemoryStore,
+    reads: Arc<std::sync::atomic::AtomicUsize>,
+    signal: tokio::sync::watch::Receiver<crate::store::RevocationSignal>,
+}
+
+#[async_trait::async_trait]
+impl SessionStore for Signalled {
+    async fn create_session(&self, r: &SessionRecord) -> Result<(), crate::StoreError> {
+        self.inner.create_session(r).await
+    }
+    async fn find_session(
+        &self,
+        h: &Handle,
+        now: SystemTime,
+    ) -> Result<Option<Arc<SessionRecord>>, crate::StoreError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.find_session(h, now).await
+    }
+    async fn touch_session(&self, h: &Handle, at: SystemTime) -> Result<(), crate::StoreError> {
+        self.inner.touch_session(h, at).await
+    }
+    async fn replace_session(
+        &self,
+        r: &SessionRecord,
+        v: u64,
+        now: SystemTime,
+    ) -> Result<bool, crate::StoreError> {
+        self.inner.replace_session(r, v, now).await
+    }
+    async fn end_session(
+        &self,
+        h: &Handle,
+        now: SystemTime,
+    ) -> Result<Option<SessionRecord>, crate::StoreError> {
+        self.inner.end_session(h, now).await
+    }
+    async fn list_sessions(
+        &self,
+        u: &str,
+        now: SystemTime,
+    ) -> Result<Vec<SessionRecord>, crate::StoreError> {
+        self.inner.list_sessions(u, now).await
+    }
+    async fn end_user_sessions(
+        &self,
+        u: &str,
+        keep: Option<&Handle>,
+        now: SystemTime,
+    ) -> Result<Vec<SessionRecord>, crate::StoreError> {
+        self.inner.end_user_sessions(u, keep, now).await
+    }
+    async fn ping(&self) -> Result<(), crate::StoreError> {
+        Ok(())
+    }
+    fn session_signal(
+        &self,
+    ) -> Option<tokio::sync::watch::Receiver<crate::store::RevocationSignal>> {
+        Some(self.signal.clone())
+    }
+}
+
+#[tokio::test]
+async fn announced_stores_serve_sessions_from_memory_until_something_ends() {
+    use std::sync::atomic::Ordering::SeqCst;
+
+    let memory = MemoryStore::new();
+    let (tx, rx) = tokio::sync::watch::channel(crate::store::RevocationSignal {
+        connected: true,
+        notices: 0,
+    });
+    let store = Signalled {
+        inner: memory.clone(),
+        reads: Arc::default(),
+        signal: rx,
+    };
+    let clock = ManualClock::new();
+    let elsewhere = auth_on(memory.clone(), &clock).await;
+    let auth = Auth::builder()
+        .store(memory.clone())
+        .clock(clock.clone())
+        .argon2(CHEAP)
+        .build()
+        .unwrap();
+    let auth = Auth {
+        inner: Arc::new(Inner {
+            sessions: Arc::new(store.clone()),
+            session_cache: Some(SessionCache::new(store.signal.clone(), 16)),
+            ..clone_inner(&auth)
+        }),
+    };
+    auth.create_user("ann", "a long enough password", &[])
+        .await
+        .unwrap();
+    let login = auth
+        .login_session("ann", "a long enough password", None)
+        .await
+        .unwrap();
+    let cookie = cookie_of(&login);
+    let reads = || store.reads.load(SeqCst);
+
+    auth.authenticate(&get(&cookie)).await.unwrap().unwrap();
+    let after_first = reads();
+    for _ in 0..5 {
+        auth.authenticate(&get(&cookie)).await.unwrap().unwrap();
+    }
+    assert_eq!(reads(), after_first, "vouched for: no store reads");
+
+    tx.send_modify(|s| s.notices += 1);
+    auth.authenticate(&get(&cookie)).await.unwrap().unwrap();
+    assert_eq!(
+        reads(),
+        after_first + 1,
+        "a notice sends the next read to the store"
+    );
+
+    tx.send_modify(|s| s.connected = false);
+    auth.authenticate(&get(&cookie)).await.unwrap().unwrap();
+    auth.authenticate(&get(&cookie)).await.unwrap().unwrap();
+    assert_eq!(
+        reads(),
+        after_first + 3,
+        "while disconnected every request reads"
+    );
+    tx.send_modify(|s| s.connected = true);
+
+    // Ended by another instance: effective once the end is announced.
+    auth.authenticate(&get(&cookie)).await.unwrap().unwrap();
+    let handle = Credential::parse(&cookie).unwrap().handle;
+    elsewhere
+        .inner
+        .sessions
+        .end_session(&handle, clock.now())
+        .await
+        .unwrap();
+    tx.send_modify(|s| s.notices += 1);
+    assert!(auth.authenticate(&get(&cookie)).await.unwrap().is_none());
+
+    // Ended here: effective at once, without waiting for the announcement.
+    let login = auth
+        .login_session("ann", "a long enough password", None)
+        .await
+        .unwrap();
+    let cookie = cookie_of(&login);
+    let me = auth.authenticate(&get(&cookie)).await.unwrap().unwrap();
+    auth.authenticate(&get(&cookie)).await.unwrap().unwrap();
+    auth.logout(&me).await.unwrap();
+    assert!(auth.authenticate(&get(&cookie)).await.unwrap().is_none());
+
+    // Idle expiry still applies to a cached record.
+    let login = auth
+        .login_session("ann", "a long enough password", None)
+        .await
+        .unwrap();
+    let cookie = cookie_of(&login);
+    auth.authenticate(&get(&cookie)).await.unwrap().unwrap();
+    clock.advance(auth.config().idle_timeout);
+    assert!(auth.authenticate(&get(&cookie)).await.unwrap().is_none());
 }

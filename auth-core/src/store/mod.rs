@@ -183,6 +183,15 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Answers `Ok` if the store can be reached.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// A push channel announcing that sessions ended anywhere, for stores
+    /// that have one (Redis pub/sub). With it, [`Auth`](crate::Auth) keeps
+    /// recently used cookie sessions in memory and answers requests without
+    /// a round trip while the signal is `connected` and its `notices` are
+    /// unchanged. `None`, the default, reads the store on every request.
+    fn session_signal(&self) -> Option<tokio::sync::watch::Receiver<RevocationSignal>> {
+        None
+    }
 }
 
 /// What a revocation entry denies.

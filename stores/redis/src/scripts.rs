@@ -61,14 +61,16 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[9])
 return {v[5], v[4]}
 ";
 
-/// `KEYS[1]` session; `ARGV` now, check_user ('1' or '0'), user. Deletes
-/// the record (only if it belongs to `user` when asked to check) and
-/// answers `{live, rec, seen, user}`, or nil if nothing was deleted.
+/// `KEYS[1]` session; `ARGV` now, check_user ('1' or '0'), user, channel.
+/// Deletes the record (only if it belongs to `user` when asked to check),
+/// announces the end on the channel, and answers `{live, rec, seen, user}`,
+/// or nil if nothing was deleted.
 const SESSION_END: &str = r"
 local v = redis.call('HMGET', KEYS[1], 'rec', 'seen', 'idle', 'abs', 'user')
 if not v[1] then return false end
 if ARGV[2] == '1' and v[5] ~= ARGV[3] then return false end
 redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[4], 'session')
 local live = 0
 if tonumber(ARGV[1]) < math.min(tonumber(v[2]) + tonumber(v[3]), tonumber(v[4])) then
   live = 1

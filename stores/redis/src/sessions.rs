@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use auth_core::StoreError;
 use auth_core::clock::{from_unix_millis, unix_millis};
 use auth_core::secret::Handle;
-use auth_core::store::{SessionRecord, SessionStore};
+use auth_core::store::{RevocationSignal, SessionRecord, SessionStore};
 use deadpool_redis::redis::{self, RedisError};
 use futures_util::future::try_join_all;
 
@@ -130,8 +130,9 @@ impl SessionStore for RedisStore {
         now: SystemTime,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let key = self.keys().session(handle.as_str());
+        let channel = self.keys().revocation_channel();
         let ended: Ended = self
-            .run(|mut link| async move { end(&mut link, &key, now, None).await })
+            .run(|mut link| async move { end(&mut link, &key, &channel, now, None).await })
             .await?;
 
         let Some((live, rec, seen, user)) = ended else {
@@ -194,11 +195,13 @@ impl SessionStore for RedisStore {
         }
 
         let keys: Vec<_> = handles.iter().map(|h| self.keys().session(h)).collect();
+        let channel = self.keys().revocation_channel();
+        let channel = channel.as_str();
         let answers: Vec<Ended> = self
             .run(|link| async move {
                 try_join_all(keys.iter().map(|key| {
                     let mut link = link.clone();
-                    async move { end(&mut link, key, now, Some(user)).await }
+                    async move { end(&mut link, key, channel, now, Some(user)).await }
                 }))
                 .await
             })
@@ -225,6 +228,12 @@ impl SessionStore for RedisStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.run(|mut link| async move { redis::cmd("PING").query_async::<()>(&mut link).await })
             .await
+    }
+
+    /// The revocation subscription: the end script publishes on the same
+    /// channel, so a session ended anywhere bumps its notices.
+    fn session_signal(&self) -> Option<tokio::sync::watch::Receiver<RevocationSignal>> {
+        self.signal()
     }
 }
 
@@ -304,6 +313,7 @@ async fn read_session(
 async fn end(
     link: &mut Link,
     key: &str,
+    channel: &str,
     now: SystemTime,
     user: Option<&str>,
 ) -> Result<Ended, RedisError> {
@@ -313,6 +323,7 @@ async fn end(
         .arg(unix_millis(now))
         .arg(if user.is_some() { "1" } else { "0" })
         .arg(user.unwrap_or(""))
+        .arg(channel)
         .invoke_async(link)
         .await
 }
