@@ -109,6 +109,37 @@ fn login_on_one_process_works_on_the_other() {
     );
     newest.expect(401, "the newest refresh token of the ended family on axum");
     assert_eq!(newest.json()["error"], "invalid_grant", "{newest}");
+
+    // A logout on actix ends the session axum has been serving (and may
+    // keep in memory): at once on actix, within the bound on axum.
+    axum.get("/session/me", &[cookie.as_str()])
+        .expect(200, "the session is live on axum");
+    let csrf = login.json()["csrf_token"].as_str().unwrap().to_owned();
+    let csrf = format!("X-CSRF-Token: {csrf}");
+    let at = Instant::now();
+    actix
+        .post(
+            "/session/logout",
+            &[cookie.as_str(), csrf.as_str()],
+            &json!({}),
+        )
+        .expect(204, "logout on actix");
+    actix
+        .get("/session/me", &[cookie.as_str()])
+        .expect(401, "the ended session on actix");
+    wait_until("axum to refuse the ended session", || {
+        match axum.get("/session/me", &[cookie.as_str()]).status {
+            200 => false,
+            401 => true,
+            other => panic!("GET /session/me on axum after the logout: {other}"),
+        }
+    });
+    let took = at.elapsed();
+    eprintln!(
+        "logout propagated in {} ms (actix → axum)",
+        took.as_millis()
+    );
+    assert!(took <= PROPAGATION_BOUND, "the logout took {took:?}");
 }
 
 #[test]
