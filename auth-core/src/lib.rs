@@ -67,6 +67,12 @@
 //!   store within a bounded staleness (1 second by default, or strict).
 //! - Store outages fail closed: [`AuthError::StoreUnavailable`], never a pass.
 //!
+//! With a store that announces changes (Redis pub/sub), recently used
+//! cookie sessions and the revocation list are served from memory, and an
+//! end or a revocation made on another instance takes effect here when its
+//! announcement arrives (milliseconds); while the announcements are cut
+//! off, every request asks the store.
+//!
 //! What it does not defend against, and the deployment must provide: TLS
 //! (turn [`AuthBuilder::secure_cookies`] on behind it), rate limiting by
 //! client address, and protection of the signing key at rest.
@@ -79,6 +85,9 @@
 //!   shows in sessions and tokens started afterwards.
 //! - A refresh token spent more than [`store::SPENT_HISTORY`] rotations ago
 //!   is refused as unknown and no longer ends its family.
+//! - Any session ending anywhere makes every instance's in-memory sessions
+//!   stale at once; a site with very many logouts a second gains little
+//!   from that cache.
 
 pub mod api;
 mod auth;

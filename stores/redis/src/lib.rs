@@ -44,7 +44,12 @@
 //! | `P{rev}seq`, `P{rev}log`, `P{rev}until` | string, sorted sets | the revocation log | with its last live entry |
 //! | `P{rev}jti:JTI`, `P{rev}sid:HANDLE`, `P{rev}user:USER` | string, string, hash | one denial each, for strict checks | at the entry's `until` |
 //!
-//! Revocations are announced on the pub/sub channel `Prevocations`. Names
+//! Revocations and ended sessions are announced on the pub/sub channel
+//! `Prevocations`; the same subscription feeds
+//! [`revocation_signal`](auth_core::store::RevocationStore::revocation_signal)
+//! and [`session_signal`](auth_core::store::SessionStore::session_signal),
+//! so every instance serves sessions and revocation checks from memory
+//! until something changes. Names
 //! are written with `%`, `{` and `}` percent-encoded. Times are Unix
 //! milliseconds. Expiry uses the deadlines the caller computed, so the
 //! clocks of the application's hosts and of Redis should agree (NTP).
