@@ -36,7 +36,7 @@
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
-//! | `test-kit` | no | [`testkit`]: the store conformance suite, for store authors |
+//! | `test-kit` | no | the `testkit` module: the store conformance suite, for store authors |
 //!
 //! # Security
 //!
