@@ -353,6 +353,34 @@ impl Auth {
         Ok(self.removal_cookie())
     }
 
+    /// Ends every other session and refresh family of the user, and the
+    /// access tokens issued from them; the one making the request lives on.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::StoreUnavailable`].
+    pub async fn end_other_sessions(&self, identity: &Identity) -> Result<(), AuthError> {
+        let now = self.now();
+        let keep = identity.session_handle();
+        let ended = self
+            .inner
+            .sessions
+            .end_user_sessions(identity.username(), Some(keep), now)
+            .await?;
+        for record in &ended {
+            if let Some(cache) = &self.inner.session_cache {
+                cache.forget(&record.handle);
+            }
+            self.deny_family(record, now).await?;
+        }
+        tracing::info!(
+            user = identity.username(),
+            ended = ended.len(),
+            "other sessions ended"
+        );
+        Ok(())
+    }
+
     /// The user's live sessions and refresh families, oldest first.
     ///
     /// # Errors

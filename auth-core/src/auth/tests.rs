@@ -592,3 +592,72 @@ async fn announced_stores_serve_sessions_from_memory_until_something_ends() {
     clock.advance(auth.config().idle_timeout);
     assert!(auth.authenticate(&get(&cookie)).await.unwrap().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_concurrent_refreshes_have_one_winner() {
+    let clock = ManualClock::new();
+    let auth = auth_on(MemoryStore::new(), &clock).await;
+    auth.create_user("ann", "a long enough password", &[])
+        .await
+        .unwrap();
+    let pair = auth
+        .issue_tokens("ann", "a long enough password")
+        .await
+        .unwrap();
+    let barrier = Arc::new(tokio::sync::Barrier::new(64));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let (auth, token, barrier) = (
+            auth.clone(),
+            pair.refresh_token().to_owned(),
+            barrier.clone(),
+        );
+        tasks.spawn(async move {
+            barrier.wait().await;
+            auth.refresh(&token).await
+        });
+    }
+    let mut winners = Vec::new();
+    while let Some(answer) = tasks.join_next().await {
+        match answer.unwrap() {
+            Ok(won) => winners.push(won),
+            Err(error) => assert!(matches!(error, AuthError::InvalidGrant), "{error:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one refresh wins");
+    // The losers presented a spent token: the family, winner included, ended.
+    assert!(auth.refresh(winners[0].refresh_token()).await.is_err());
+    assert!(
+        auth.verify_access_token(winners[0].access_token())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn ending_other_sessions_keeps_the_current_one() {
+    let clock = ManualClock::new();
+    let auth = auth_on(MemoryStore::new(), &clock).await;
+    auth.create_user("ann", "a long enough password", &[])
+        .await
+        .unwrap();
+    let here = auth
+        .login_session("ann", "a long enough password", None)
+        .await
+        .unwrap();
+    let there = auth
+        .login_session("ann", "a long enough password", None)
+        .await
+        .unwrap();
+    let pair = auth
+        .issue_tokens("ann", "a long enough password")
+        .await
+        .unwrap();
+    let (here, there) = (cookie_of(&here), cookie_of(&there));
+    let me = auth.authenticate(&get(&here)).await.unwrap().unwrap();
+    auth.end_other_sessions(&me).await.unwrap();
+    assert!(auth.authenticate(&get(&here)).await.unwrap().is_some());
+    assert!(auth.authenticate(&get(&there)).await.unwrap().is_none());
+    assert!(auth.refresh(pair.refresh_token()).await.is_err());
+    assert!(auth.verify_access_token(pair.access_token()).await.is_err());
+}
