@@ -85,19 +85,52 @@ pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
-/// A Redis store under a fresh random prefix; panics, naming Redis, when
-/// it does not answer.
-pub async fn redis_store() -> auth_store_redis::RedisStore {
+/// A Redis store under a fresh random prefix, and the prefix; panics,
+/// naming Redis, when it does not answer.
+pub async fn redis_store() -> (auth_store_redis::RedisStore, String) {
     let url = redis_url();
     let unique = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    auth_store_redis::RedisStore::builder(url.as_str())
-        .prefix(format!("auth-tests-{unique}:"))
+    let prefix = format!("auth-tests-{unique}:");
+    let store = auth_store_redis::RedisStore::builder(url.as_str())
+        .prefix(prefix.clone())
         .connect()
         .await
-        .unwrap_or_else(|e| panic!("Redis at REDIS_URL={url} does not answer: {e}"))
+        .unwrap_or_else(|e| panic!("Redis at REDIS_URL={url} does not answer: {e}"));
+    (store, prefix)
+}
+
+/// Deletes every key under `prefix` (and nothing else: the Redis is
+/// shared). Users never expire, so a test that made some removes them.
+fn remove_redis_keys(prefix: &str) {
+    use deadpool_redis::redis;
+
+    let Ok(mut conn) = redis::Client::open(redis_url()).and_then(|c| c.get_connection()) else {
+        return;
+    };
+    let pattern = format!("{prefix}*");
+    let mut cursor = 0u64;
+    loop {
+        let Ok((next, keys)) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(500)
+            .query::<(u64, Vec<String>)>(&mut conn)
+        else {
+            return;
+        };
+        if !keys.is_empty() {
+            let _ = redis::cmd("DEL").arg(&keys).query::<()>(&mut conn);
+        }
+        if next == 0 {
+            return;
+        }
+        cursor = next;
+    }
 }
 
 /// The seeded admin.
@@ -118,6 +151,8 @@ pub struct Demo {
     /// The settings it was started with.
     pub config: DemoConfig,
     stop: Stop,
+    /// The Redis key prefix this demo owns, removed when it is dropped.
+    redis_prefix: Option<String>,
 }
 
 enum Stop {
@@ -141,6 +176,9 @@ impl Drop for Demo {
             // Sending the command is enough; nobody waits for the stop.
             // Sending the command is enough; nobody waits for the stop.
             Stop::Actix(handle) => drop(handle.stop(false)),
+        }
+        if let Some(prefix) = &self.redis_prefix {
+            remove_redis_keys(prefix);
         }
     }
 }
@@ -171,6 +209,7 @@ impl Demo {
             auth: other.auth.clone(),
             config: other.config.clone(),
             stop,
+            redis_prefix: None,
         }
     }
 
@@ -188,11 +227,14 @@ impl Demo {
             vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
         })
         .expect("valid test configuration");
-        let auth = match stack.backend {
-            Backend::Memory => config.build_auth_with(auth_clock).await,
-            Backend::Redis => config.build_auth_on(auth_clock, redis_store().await).await,
-        }
-        .expect("the demo's auth builds");
+        let (auth, redis_prefix) = match stack.backend {
+            Backend::Memory => (config.build_auth_with(auth_clock).await, None),
+            Backend::Redis => {
+                let (store, prefix) = redis_store().await;
+                (config.build_auth_on(auth_clock, store).await, Some(prefix))
+            }
+        };
+        let auth = auth.expect("the demo's auth builds");
         let listener = free_listener();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let stop = serve(stack, auth.clone(), &config, listener);
@@ -203,6 +245,7 @@ impl Demo {
             auth,
             config,
             stop,
+            redis_prefix,
         }
     }
 
