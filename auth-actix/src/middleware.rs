@@ -35,11 +35,11 @@ use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header::HeaderValue;
 use actix_web::http::header::{self, HeaderMap, HeaderName};
-use actix_web::http::{Method, header::HeaderValue};
 use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 
-use auth_core::{Auth, AuthError, RequestInfo, find_cookie};
+use auth_core::{Auth, AuthError, RequestInfo, cookie_in};
 
 use crate::error::{ApiError, ErrorBodyFn, default_error_body};
 
@@ -230,24 +230,24 @@ impl fmt::Debug for AuthContext {
 
 /// A CORS preflight: OPTIONS with `Access-Control-Request-Method`.
 fn is_preflight(req: &ServiceRequest) -> bool {
-    req.method() == Method::OPTIONS
-        && req
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    auth_core::is_preflight(
+        req.method().as_str(),
+        req.headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD),
+    )
 }
 
 fn request_info<'a>(req: &'a ServiceRequest, cookie_name: &str) -> RequestInfo<'a> {
     let headers = req.headers();
-    RequestInfo {
-        method: req.method().as_str(),
-        // A header that is not text cannot be a valid credential: it stays
-        // a credential, so that the core refuses it rather than ignoring it.
-        authorization: headers
+    RequestInfo::from_headers(
+        req.method().as_str(),
+        headers
             .get(header::AUTHORIZATION)
-            .map(|v| v.to_str().unwrap_or("Bearer \u{0}")),
-        session_cookie: session_cookie(headers, cookie_name),
-        csrf_token: headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()),
-    }
+            .map(HeaderValue::as_bytes),
+        headers.get_all(header::COOKIE).map(HeaderValue::as_bytes),
+        headers.get(CSRF_HEADER).map(HeaderValue::as_bytes),
+        cookie_name,
+    )
 }
 
 /// The header carrying the CSRF token of a cookie session.
@@ -255,10 +255,10 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The value of cookie `name` in the first `Cookie` header that has it.
 pub(crate) fn session_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| find_cookie(v, name))
+    cookie_in(
+        headers.get_all(header::COOKIE).map(HeaderValue::as_bytes),
+        name,
+    )
 }
 
 /// Renders again, with the middleware's realm and body hook, an
@@ -292,6 +292,7 @@ fn with_context<B>(
 
 #[cfg(test)]
 mod tests {
+    use actix_web::http::Method;
     use actix_web::test::TestRequest;
 
     use super::*;

@@ -111,7 +111,10 @@ pub use config::AuthConfig;
 pub use error::{AuthError, StoreError, TokenRejection};
 pub use outcome::{Accept, AnyMode, Bearer, Mode, Outcome, Role, Session};
 pub use password::Argon2Params;
-pub use request::{Identity, RequestInfo, SetCookie, bearer_token, find_cookie, is_safe_method};
+pub use request::{
+    Identity, RequestInfo, SetCookie, bearer_token, cookie_in, find_cookie, is_preflight,
+    is_safe_method,
+};
 pub use secret::{Handle, SecretHash};
 pub use token::access::AccessClaims;
 pub use token::keys::{JwtAlgorithm, KeyError, KeyPair, KeyRing};

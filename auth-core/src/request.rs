@@ -33,6 +33,51 @@ impl fmt::Debug for RequestInfo<'_> {
     }
 }
 
+impl<'a> RequestInfo<'a> {
+    /// Reads a request from its raw header values, as an adapter has them:
+    /// `authorization` and `csrf_token` are the first such header, `cookies`
+    /// every `Cookie` header in order, and the session cookie is the first
+    /// cookie named `cookie_name` among them.
+    ///
+    /// An `Authorization` header that is not text still counts as a bearer
+    /// attempt, so that it is refused rather than silently ignored.
+    pub fn from_headers(
+        method: &'a str,
+        authorization: Option<&'a [u8]>,
+        cookies: impl IntoIterator<Item = &'a [u8]>,
+        csrf_token: Option<&'a [u8]>,
+        cookie_name: &str,
+    ) -> Self {
+        let text = |bytes: &'a [u8]| std::str::from_utf8(bytes).ok();
+        Self {
+            method,
+            authorization: authorization.map(|bytes| text(bytes).unwrap_or(UNREADABLE_BEARER)),
+            session_cookie: cookie_in(cookies, cookie_name),
+            csrf_token: csrf_token.and_then(text),
+        }
+    }
+}
+
+/// The first cookie named `name` in a request's `Cookie` headers, in
+/// order; headers that are not text are skipped.
+pub fn cookie_in<'a>(cookies: impl IntoIterator<Item = &'a [u8]>, name: &str) -> Option<&'a str> {
+    cookies
+        .into_iter()
+        .filter_map(|bytes| std::str::from_utf8(bytes).ok())
+        .find_map(|header| find_cookie(header, name))
+}
+
+/// What an `Authorization` header that is not text reads as: a bearer
+/// token that never verifies.
+const UNREADABLE_BEARER: &str = "Bearer \u{0}";
+
+/// Whether a request is a CORS preflight: `OPTIONS` with an
+/// `Access-Control-Request-Method` header. Adapters pass preflights through
+/// without authenticating them.
+pub fn is_preflight(method: &str, has_access_control_request_method: bool) -> bool {
+    method == "OPTIONS" && has_access_control_request_method
+}
+
 /// Whether a method is safe (RFC 9110): it needs no CSRF token.
 pub fn is_safe_method(method: &str) -> bool {
     matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
@@ -170,6 +215,20 @@ mod tests {
         assert_eq!(find_cookie(h, "session"), Some("abc.def"));
         assert_eq!(find_cookie(h, "sess"), None);
         assert_eq!(find_cookie("", "session"), None);
+    }
+
+    #[test]
+    fn headers_are_read_once_for_every_adapter() {
+        let cookies: [&[u8]; 3] = [b"a=1", b"\xff", b"b=2; session=xyz"];
+        let info =
+            RequestInfo::from_headers("POST", Some(b"Bearer \xff"), cookies, Some(b"t"), "session");
+        assert_eq!(info.session_cookie, Some("xyz"));
+        assert_eq!(info.csrf_token, Some("t"));
+        assert_eq!(info.authorization.and_then(bearer_token), Some("\u{0}"));
+        let none = RequestInfo::from_headers("GET", None, [], None, "session");
+        assert_eq!((none.authorization, none.session_cookie), (None, None));
+        assert!(is_preflight("OPTIONS", true));
+        assert!(!is_preflight("OPTIONS", false) && !is_preflight("POST", true));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use auth_core::api::{
     Credentials, CsrfResponse, KidResponse, LoginResponse, MeResponse, PasswordChange,
     RefreshRequest, RevokeRequest, SessionEntry, TokenResponse,
 };
-use auth_core::{SetCookie, find_cookie};
+use auth_core::{SetCookie, cookie_in};
 use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -109,11 +109,10 @@ async fn login(
     Json(credentials): Json<Credentials>,
 ) -> Answer {
     let name = context.auth.cookie_name();
-    let current = headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|h| find_cookie(h, name));
+    let current = cookie_in(
+        headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes),
+        name,
+    );
     let login = context
         .auth
         .login_session(&credentials.username, &credentials.password, current)

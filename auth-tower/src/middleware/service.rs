@@ -1,8 +1,8 @@
 use std::task::{Context, Poll};
 
-use auth_core::{RequestInfo, find_cookie};
-use http::header::{AUTHORIZATION, COOKIE};
-use http::{HeaderMap, Method, Request};
+use auth_core::RequestInfo;
+use http::header::{ACCESS_CONTROL_REQUEST_METHOD, AUTHORIZATION, COOKIE};
+use http::{HeaderMap, HeaderValue, Method, Request};
 use tower_service::Service;
 
 use super::{AuthContext, AuthOutcome, ResponseFuture};
@@ -79,7 +79,10 @@ where
 }
 
 fn is_preflight(method: &Method, headers: &HeaderMap) -> bool {
-    method == Method::OPTIONS && headers.contains_key("access-control-request-method")
+    auth_core::is_preflight(
+        method.as_str(),
+        headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD),
+    )
 }
 
 /// Reads the parts of a request the core looks at.
@@ -88,31 +91,17 @@ fn request_info<'a>(
     headers: &'a HeaderMap,
     cookie_name: &str,
 ) -> RequestInfo<'a> {
-    // A header that is not visible ASCII still counts as a bearer attempt, so
-    // that it is refused instead of silently ignored.
-    let authorization = headers
-        .get(AUTHORIZATION)
-        .map(|value| value.to_str().unwrap_or("Bearer \u{0}"));
-    let session_cookie = headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find_map(|header| find_cookie(header, cookie_name));
-    let csrf_token = headers
-        .get(CSRF_HEADER)
-        .and_then(|value| value.to_str().ok());
-    RequestInfo {
-        method: method.as_str(),
-        authorization,
-        session_cookie,
-        csrf_token,
-    }
+    RequestInfo::from_headers(
+        method.as_str(),
+        headers.get(AUTHORIZATION).map(HeaderValue::as_bytes),
+        headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes),
+        headers.get(CSRF_HEADER).map(HeaderValue::as_bytes),
+        cookie_name,
+    )
 }
 
 #[cfg(test)]
 mod tests {
-    use http::HeaderValue;
-
     use super::*;
 
     #[test]
